@@ -550,3 +550,52 @@ public class SyntheticTests
         Assert.Equal("x", Assert.Throws<ArgumentException>(() => Synthetic.SeedTaskRule(new float[9])).ParamName);
     }
 }
+
+public class SklearnParityTests
+{
+    private static readonly Fixture F = Fixture.Load("data");
+
+    public static TheoryData<string> Generated => Fixture.Names("data", "moons", "circles", "spirals");
+
+    /// <summary>Rows (label, x₁, x₂) sorted, so a shuffled set compares equal to sklearn's unshuffled one.</summary>
+    private static (int Label, double X1, double X2)[] Sorted(double[] x, IEnumerable<int> labels) =>
+        [.. labels.Select((y, i) => (y, x[2 * i], x[(2 * i) + 1])).OrderBy(p => p.y).ThenBy(p => p.Item2).ThenBy(p => p.Item3)];
+
+    [Theory, MemberData(nameof(Generated))]
+    public void Noise_free_generators_give_sklearns_points(string name)
+    {
+        var c = F[name];
+        int n = (int)c.Param("n");
+        var d = c.Op switch
+        {
+            "moons" => Synthetic.TwoMoons(n, 0, new Rng(1)),
+            "circles" => Synthetic.Circles(n, 0, c.Param("factor"), new Rng(1)),
+            _ => Synthetic.Spirals(n, (int)c.Param("classes"), 0, new Rng(1)),
+        };
+        var expected = Sorted(c.Output<double>("x").Data, c.Output<double>("y").Data.Select(v => (int)v));
+        var actual = Sorted([.. d.X.Data.Select(v => (double)v)], d.Labels);
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i].Label, actual[i].Label);
+            Assert.Equal(expected[i].X1, actual[i].X1, 1e-6);
+            Assert.Equal(expected[i].X2, actual[i].X2, 1e-6);
+        }
+    }
+
+    [Fact]
+    public void Load8x8_equals_sklearn_load_digits_over_16()
+    {
+        var c = F["digits8x8"];
+        var d = Digits.Load8x8();
+        Assert.Equal(c.Output<double>("labels").Data.Select(v => (int)v), d.Labels);
+        var means = new double[10 * 64];
+        int[] counts = d.ClassCounts();
+        for (int i = 0; i < d.Count; i++)
+            for (int j = 0; j < 64; j++)
+                means[(d.Labels[i] * 64) + j] += d.X[i, j] / (double)counts[d.Labels[i]];
+        Close.Assert(c.Output<double>("class_means"), NDArray.From(means, 10, 64), "class means", (1e-9, 1e-12));
+        Close.Assert(c.Output<float>("first"), Splits.Subset(d, [0, 1, 2]).X, "first images");
+        Close.Assert(c.Output<float>("last"), Splits.Subset(d, [1794, 1795, 1796]).X, "last images");
+    }
+}

@@ -23,7 +23,7 @@ public static class Digits
     public static Dataset Load8x8(string? dataDirectory = null)
     {
         var (x, labels) = ReadCsv(File8x8, 64, 16, dataDirectory);
-        return new Dataset("UCI digits 8×8", x, labels, 10, DigitNames);
+        return new Dataset("UCI digits 8×8", x, labels, 10, [.. DigitNames]);
     }
 
     /// <summary>The whole MNIST subset, train part then test part: X [2500, 784] = byte / 255 in [0, 1], labels 0..9.</summary>
@@ -32,7 +32,7 @@ public static class Digits
         var (train, test) = Load28x28Split(dataDirectory);
         float[] x = [.. train.X.Data, .. test.X.Data];
         int[] labels = [.. train.Labels, .. test.Labels];
-        return new Dataset("MNIST subset 28×28", NDArray.From(x, labels.Length, 784), labels, 10, DigitNames);
+        return new Dataset("MNIST subset 28×28", NDArray.From(x, labels.Length, 784), labels, 10, [.. DigitNames]);
     }
 
     /// <summary>The MNIST subset's fixed split: 200 training and 50 test images per digit (use it to compare with others' numbers).</summary>
@@ -40,8 +40,8 @@ public static class Digits
     {
         var (xTrain, yTrain) = ReadCsv(File28x28Train, 784, 255, dataDirectory);
         var (xTest, yTest) = ReadCsv(File28x28Test, 784, 255, dataDirectory);
-        return (new Dataset("MNIST subset 28×28 (train)", xTrain, yTrain, 10, DigitNames),
-                new Dataset("MNIST subset 28×28 (test)", xTest, yTest, 10, DigitNames));
+        return (new Dataset("MNIST subset 28×28 (train)", xTrain, yTrain, 10, [.. DigitNames]),
+                new Dataset("MNIST subset 28×28 (test)", xTest, yTest, 10, [.. DigitNames]));
     }
 
     /// <summary>Parses a verified gzipped CSV of <paramref name="features"/> integer pixels in [0, max] plus a label per line, scaling pixels to [0, 1].</summary>

@@ -134,7 +134,7 @@ public static class Synthetic
     /// <summary>
     /// The seed network's task (10→64→128→64→1, binary): x ~ N(0, I₁₀), label 1 when x₀x₁ + x₂x₃ + sin(2x₄) &gt; 0.
     /// Only five features matter and x₅…x₉ are distractors; the boundary is curved (products, a sine) so a linear
-    /// model stalls near 67 % while an MLP of that size reaches about 90 % (2,000 examples) to 93 % (4,000) on
+    /// model stalls near 67 % while an MLP of that size reaches about 89 % (1,000 examples) to 93 % (4,000) on
     /// held-out data. Classes are exactly balanced (n/2 each, rounded) by rejecting draws of a full class.
     /// </summary>
     public static Dataset SeedTask(int n, Rng rng)
