@@ -7,7 +7,7 @@ namespace DeepLearning.Scratch;
 /// </summary>
 /// <remarks>
 /// torch 1.13 computes most schedules recursively inside <c>scheduler.step()</c> (lr ← lr·factor); the closed
-/// forms here equal those values to ~1e-15 relative, which the tests check against torch's real schedulers.
+/// forms here equal those values to ~1e-14 relative or better, which the tests check against torch's real schedulers.
 /// </remarks>
 public abstract class LrSchedule
 {

@@ -15,7 +15,7 @@ public class OptimizersTests
     /// float32 replays 25 steps of a float64 torch run. Every step's gradient and update round at ~6e-8
     /// relative, and that rounding is carried into all later steps (momentum and the steep quartic term
     /// amplify it a little), so the error grows with the step count instead of staying at one op's ~1e-7:
-    /// measured, the worst drift over all cases is ≈ 4e-7 absolute on parameters of size ≤ ~1.5. The bound is
+    /// measured, the worst drift over all cases is ≈ 4e-7 absolute on parameters of size ≤ ~2.6. The bound is
     /// twice the single-op contract, rtol 2e-5 and atol 2e-6 × max|value| (≥ 5× the observed drift), while a
     /// wrong formula (dampening applied to b₁, a misplaced bias correction) fails it in both precisions.
     /// </summary>
