@@ -47,7 +47,7 @@ public abstract class Optimizer<T> : IOptimizer where T : unmanaged, IFloatingPo
             if (parameters[i] is null)
                 throw new ArgumentException($"parameters[{i}] is null.", nameof(parameters));
         Check.Positive(lr, nameof(lr));
-        Parameters = parameters;
+        Parameters = [.. parameters]; // a copy: the state arrays below are laid out for exactly this list
         _lr = lr;
     }
 

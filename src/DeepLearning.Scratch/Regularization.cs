@@ -123,8 +123,8 @@ public sealed class EarlyStopping<T> where T : unmanaged, IFloatingPointIeee754<
     /// <summary>Epochs in a row without improvement.</summary>
     public int BadEpochs { get; private set; }
 
-    /// <summary>True once <see cref="BadEpochs"/> has reached <see cref="Patience"/>.</summary>
-    public bool Stopped => Epochs > 0 && BadEpochs >= Patience;
+    /// <summary>True when the last epoch did not improve and <see cref="BadEpochs"/> has reached <see cref="Patience"/>.</summary>
+    public bool Stopped => BadEpochs > 0 && BadEpochs >= Patience;
 
     /// <summary>True when a copy of the best parameters is held.</summary>
     public bool HasBest => _best is not null;
