@@ -381,7 +381,7 @@ public static class GradientClipping
         }
         if (!double.IsPositiveInfinity(normType)) total = Math.Pow(total, 1 / normType);
         double clipCoef = maxNorm / (total + 1e-6);
-        if (clipCoef < 1)
+        if (!(clipCoef >= 1)) // a NaN norm poisons the gradients, as in torch (error_if_nonfinite=False)
         {
             T c = T.CreateChecked(clipCoef);
             foreach (var p in parameters)
