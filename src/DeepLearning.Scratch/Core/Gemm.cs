@@ -9,8 +9,9 @@ namespace DeepLearning.Scratch;
 /// </summary>
 public static class Gemm
 {
-    // Below this many multiply-adds a parallel loop costs more than it saves.
-    private const long ParallelThreshold = 1L << 18;
+    // Below this many multiply-adds (≈ 128³) a parallel loop costs more than it saves, above all when the machine
+    // is busy and the pool's threads are slow to start. (The float path decides for itself, in GemmFloat.)
+    private const long ParallelThreshold = 1L << 21;
 
     /// <summary>
     /// C[m×n] (+)= op(A)·op(B). A is [m×k] (or [k×m] when <paramref name="transA"/>), B is [k×n] (or [n×k] when
@@ -26,13 +27,13 @@ public static class Gemm
         if (!accumulate) c[..(m * n)].Clear();
         if (m == 0 || n == 0 || k == 0) return;
 
-        if (typeof(T) == typeof(float) && !transA && !transB)
+        if (typeof(T) == typeof(float))
         {
-            // The float, no-transpose case dominates training; it has a packed, register-blocked kernel.
+            // float is what training runs in; it has a packed, register-blocked kernel (transposes happen while packing).
             GemmFloat.Multiply(
                 System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(a),
                 System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(b),
-                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(c), m, n, k);
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(c), m, n, k, transA, transB);
             return;
         }
 

@@ -1,34 +1,457 @@
-using System.Numerics.Tensors;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace DeepLearning.Scratch;
 
-/// <summary>The float32, no-transpose GEMM used by training: C[m×n] += A[m×k]·B[k×n].</summary>
-internal static class GemmFloat
+/// <summary>The instruction set a float GEMM kernel is written in (tests force each one the machine supports).</summary>
+internal enum GemmIsa
 {
-    private const long ParallelThreshold = 1L << 18;
+    /// <summary>The widest the machine accelerates.</summary>
+    Auto,
 
-    public static unsafe void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k)
+    /// <summary>Vector512 (AVX-512F): 16 floats per register, 32 registers.</summary>
+    Avx512,
+
+    /// <summary>Vector256 with FMA (AVX2 + FMA3): 8 floats per register.</summary>
+    Avx2,
+
+    /// <summary>Vector&lt;float&gt;, whatever width the runtime picks (NEON, SSE, …).</summary>
+    Portable,
+}
+
+/// <summary>
+/// The float32 GEMM used by training: C[m×n] += op(A)·op(B), organised the way BLIS/GotoBLAS organise it.
+/// </summary>
+/// <remarks>
+/// <para><b>Register blocking.</b> The innermost code (the micro-kernel) keeps a 6×(2 vectors) tile of C in registers
+/// and, for every p, loads two vectors of row p of B, broadcasts six entries of column p of A and does twelve
+/// fused multiply-adds: 12 FMAs per 8 loads, instead of the 1 FMA per 2 loads of a row-times-row loop.</para>
+/// <para><b>Packing.</b> The kernel wants, for each p, six consecutive A values and a contiguous run of B values.
+/// Large operands are copied ("packed") into exactly that order, block by block (KC deep), so the kernel streams
+/// memory linearly from cache; the copy is where op(A)/op(B) transposes happen. Small operands that already sit
+/// in cache are read in place through strides, because at the course's sizes the copy would cost as much as the
+/// multiply.</para>
+/// <para><b>Threads.</b> Large products are cut into tiles of C that threads claim from a shared counter. The caller
+/// works too, so when the machine is busy and no helper gets scheduled, the caller simply does every tile itself
+/// instead of waiting. Buffers are per thread and reused, so a multiply allocates nothing after warm-up.</para>
+/// </remarks>
+internal static unsafe class GemmFloat
+{
+    private const int MR = 6;        // rows of the register tile
+    private const int KC = 256;      // depth of a packed block: a KC×(2 vectors) strip of B stays in L1
+    private const int MC = 96;       // rows of a tile of C (a packed MC×KC block of A stays in L2)
+    private const int NC = 512;      // columns of a tile of C
+    private const int MaxNR = 32;    // 2 × Vector512<float>.Count
+
+    // Below this many multiply-adds (≈ 128³) a second thread costs more than it saves, above all on a busy machine.
+    private const long ParallelThreshold = 1L << 21;
+
+    // In-place reads are fine while an operand fits comfortably in L1/L2; beyond this many floats it is packed.
+    private const long InPlaceLimit = 1L << 14;
+
+    /// <summary>The kernel family chosen for this machine.</summary>
+    internal static GemmIsa BestIsa { get; } =
+        Vector512.IsHardwareAccelerated ? GemmIsa.Avx512 :
+        Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported ? GemmIsa.Avx2 :
+        GemmIsa.Portable;
+
+    /// <summary>True when <paramref name="isa"/> runs accelerated here.</summary>
+    internal static bool Supports(GemmIsa isa) => isa switch
     {
+        GemmIsa.Avx512 => Vector512.IsHardwareAccelerated,
+        GemmIsa.Avx2 => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported,
+        _ => true,
+    };
+
+    /// <summary>C[m×n] += op(A)·op(B); A is [m×k] ([k×m] when transA), B is [k×n] ([n×k] when transB).</summary>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
+        bool transA, bool transB) =>
+        Multiply(a, b, c, m, n, k, transA, transB, GemmIsa.Auto, parallel: null);
+
+    /// <summary>As above, with the kernel family and the threading forced (null = decide by size) for tests.</summary>
+    internal static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
+        bool transA, bool transB, GemmIsa isa, bool? parallel)
+    {
+        if (isa == GemmIsa.Auto) isa = BestIsa;
+        if (!Supports(isa)) throw new PlatformNotSupportedException($"{isa} kernels are not accelerated on this machine.");
         fixed (float* pa = a, pb = b, pc = c)
         {
-            float* ap = pa, bp = pb, cp = pc;
-            if ((long)m * n * k >= ParallelThreshold && m > 1)
-                Parallel.For(0, m, i => Row(ap, bp, cp, i, n, k));
-            else
-                for (int i = 0; i < m; i++) Row(ap, bp, cp, i, n, k);
+            bool split = parallel ?? ((long)m * n * k >= ParallelThreshold);
+            var job = Job.Rent();
+            job.Set(pa, pb, pc, m, n, k, transA, transB, isa, split);
+            job.Run(split ? Math.Min(Environment.ProcessorCount, job.Tiles) - 1 : 0);
         }
     }
 
-    // C[i,:] += Σ_p A[i,p]·B[p,:], streaming contiguous rows of B (SIMD across j).
-    private static unsafe void Row(float* a, float* b, float* c, int i, int n, int k)
+    /// <summary>One multiply: its operands, how it is cut into tiles, and the counters threads share.</summary>
+    private sealed class Job : IThreadPoolWorkItem
     {
-        var cRow = new Span<float>(c + ((long)i * n), n);
-        float* aRow = a + ((long)i * k);
-        for (int p = 0; p < k; p++)
+        private static readonly Stack<Job> Pool = new();
+
+        private float* a, b, c;
+        private int m, n, k, tileM, tileN, tilesN;
+        private nint rsA, csA, rsB, csB;   // A(i,p) = a[i·rsA + p·csA], B(p,j) = b[p·rsB + j·csB]
+        private bool packA, packB;
+        private GemmIsa isa;
+        private int next, done, refs;       // next tile to claim, tiles finished, threads still holding the job
+
+        public int Tiles { get; private set; }
+
+        public static Job Rent()
         {
-            float aip = aRow[p];
-            if (aip == 0f) continue;
-            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + ((long)p * n), n), aip, cRow, cRow);
+            lock (Pool) return Pool.Count > 0 ? Pool.Pop() : new Job();
         }
+
+        public void Set(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB, GemmIsa isa, bool split)
+        {
+            this.a = a;
+            this.b = b;
+            this.c = c;
+            (this.m, this.n, this.k, this.isa) = (m, n, k, isa);
+            (rsA, csA) = transA ? (1, m) : (k, 1);
+            (rsB, csB) = transB ? (1, k) : (n, 1);
+            packA = (long)m * Math.Min(k, KC) > InPlaceLimit;
+            packB = transB || (long)n * Math.Min(k, KC) > InPlaceLimit;  // the kernel reads B rows as vectors
+
+            // Tiles of at most MC×NC, evened out so threads get similar shares; rows stay multiples of MR
+            // and columns multiples of the widest register tile, so only the last tile has ragged edges.
+            int rowBlocks = (m + MC - 1) / MC, colBlocks = (n + NC - 1) / NC;
+            if (split)
+                while (rowBlocks * colBlocks < 3 * Environment.ProcessorCount && colBlocks * MaxNR < n) colBlocks++;
+            tileM = RoundUp((m + rowBlocks - 1) / rowBlocks, MR);
+            tileN = RoundUp((n + colBlocks - 1) / colBlocks, MaxNR);
+            tilesN = (n + tileN - 1) / tileN;
+            Tiles = ((m + tileM - 1) / tileM) * tilesN;
+            (next, done) = (0, 0);
+        }
+
+        // Queues helpers, works alongside them, and waits only for tiles that some thread has actually claimed.
+        public void Run(int helpers)
+        {
+            refs = 1 + helpers;
+            for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            Work();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref done) < Tiles) spin.SpinOnce(sleep1Threshold: -1);
+            Release();
+        }
+
+        public void Execute()
+        {
+            Work();
+            Release();
+        }
+
+        // A helper that starts late finds no tile left and only drops its reference; the job is reused after that.
+        private void Release()
+        {
+            if (Interlocked.Decrement(ref refs) != 0) return;
+            lock (Pool) Pool.Push(this);
+        }
+
+        private void Work()
+        {
+            int t;
+            while ((t = Interlocked.Increment(ref next) - 1) < Tiles)
+            {
+                int i0 = t / tilesN * tileM, j0 = t % tilesN * tileN;
+                var tile = new Tile(a, b, c, n, rsA, csA, rsB, csB, packA, packB);
+                switch (isa)
+                {
+                    case GemmIsa.Avx512: tile.Run<Vector512<float>, Simd512>(i0, Math.Min(tileM, m - i0), j0, Math.Min(tileN, n - j0), k); break;
+                    case GemmIsa.Avx2: tile.Run<Vector256<float>, Simd256>(i0, Math.Min(tileM, m - i0), j0, Math.Min(tileN, n - j0), k); break;
+                    default: tile.Run<Vector<float>, SimdPortable>(i0, Math.Min(tileM, m - i0), j0, Math.Min(tileN, n - j0), k); break;
+                }
+                Interlocked.Increment(ref done);
+            }
+        }
+
+        private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+    }
+
+    /// <summary>The operands of one multiply, seen from the thread that computes a tile of C.</summary>
+    private readonly struct Tile(float* a, float* b, float* c, int n, nint rsA, nint csA, nint rsB, nint csB, bool packA, bool packB)
+    {
+        // C[i0:i0+mt, j0:j0+nt] += op(A)[i0:i0+mt, :]·op(B)[:, j0:j0+nt], one KC-deep block at a time.
+        public void Run<TV, TS>(int i0, int mt, int j0, int nt, int k) where TV : struct where TS : ISimd<TV>
+        {
+            var ws = Workspace.Current;
+            int w = TS.Width, nr = 2 * w;
+            for (int p0 = 0; p0 < k; p0 += KC)
+            {
+                int kc = Math.Min(KC, k - p0);
+                float* aBlock = a + (i0 * rsA) + (p0 * csA);
+                float* bBlock = b + (p0 * rsB) + (j0 * csB);
+                if (packA) PackA(aBlock, mt, kc, ws.A);
+                if (packB) PackB(bBlock, nt, kc, nr, ws.B);
+
+                for (int jr = 0; jr < nt; jr += nr)
+                {
+                    int cols = Math.Min(nr, nt - jr);
+                    // The strip of B this kernel call reads: packed (ldb = nr), or B itself when rows are contiguous.
+                    float* bs = ws.B + (jr * kc);
+                    nint ldb = nr;
+                    if (!packB && cols == nr)
+                    {
+                        bs = bBlock + jr;
+                        ldb = rsB;
+                    }
+                    else if (!packB)
+                    {
+                        bs = ws.EdgeB;
+                        ldb = PackB(bBlock + jr, cols, kc, nr, ws.EdgeB);
+                    }
+
+                    for (int ir = 0; ir < mt; ir += MR)
+                    {
+                        int rows = Math.Min(MR, mt - ir);
+                        float* s = ws.A + (ir * kc);
+                        nint rs = 1, cs = MR;
+                        if (!packA && rows == MR)
+                        {
+                            s = aBlock + (ir * rsA);
+                            (rs, cs) = (rsA, csA);
+                        }
+                        else if (!packA)
+                        {
+                            s = ws.EdgeA;
+                            cs = PackA(aBlock + (ir * rsA), rows, kc, ws.EdgeA);
+                        }
+
+                        float* cTile = c + ((i0 + ir) * (nint)n) + j0 + jr;
+                        if (rows == MR && cols == nr)
+                        {
+                            Kernel<TV, TS>(kc, s, rs, cs, bs, ldb, cTile, n, cols > w);
+                            continue;
+                        }
+                        // A ragged edge: compute the full register tile into scratch, add back only what exists.
+                        new Span<float>(ws.C, MR * MaxNR).Clear();
+                        Kernel<TV, TS>(kc, s, rs, cs, bs, ldb, ws.C, MaxNR, cols > w);
+                        for (int r = 0; r < rows; r++)
+                            System.Numerics.Tensors.TensorPrimitives.Add(
+                                new ReadOnlySpan<float>(cTile + (r * (nint)n), cols),
+                                new ReadOnlySpan<float>(ws.C + (r * MaxNR), cols),
+                                new Span<float>(cTile + (r * (nint)n), cols));
+                    }
+                }
+            }
+        }
+
+        // Copies rows [0, mt) × columns [0, kc) of the A block into strips of MR rows: strip s holds, for each p, the
+        // MR values A(s·MR + r, p) side by side (zeros past the last row). Returns the strip's column stride, MR.
+        private nint PackA(float* aBlock, int mt, int kc, float* dst)
+        {
+            for (int s0 = 0; s0 < mt; s0 += MR, dst += MR * kc)
+            {
+                int rows = Math.Min(MR, mt - s0);
+                float* src = aBlock + (s0 * rsA);
+                if (csA == 1)
+                {
+                    // A row-major: each of the strip's rows is contiguous along p.
+                    for (int r = 0; r < MR; r++)
+                    {
+                        float* row = src + (r * rsA);
+                        if (r < rows) for (int p = 0; p < kc; p++) dst[(p * MR) + r] = row[p];
+                        else for (int p = 0; p < kc; p++) dst[(p * MR) + r] = 0;
+                    }
+                }
+                else
+                {
+                    // op(A) = Aᵀ: the strip's values for one p are already contiguous.
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* col = src + (p * csA);
+                        int r = 0;
+                        for (; r < rows; r++) dst[(p * MR) + r] = col[r];
+                        for (; r < MR; r++) dst[(p * MR) + r] = 0;
+                    }
+                }
+            }
+            return MR;
+        }
+
+        // Copies rows [0, kc) × columns [0, nt) of the B block into strips nr wide: strip t holds, for each p, the
+        // nr values B(p, t·nr + q) side by side (zeros past the last column). Returns the row stride, nr.
+        private nint PackB(float* bBlock, int nt, int kc, int nr, float* dst)
+        {
+            for (int t0 = 0; t0 < nt; t0 += nr, dst += nr * kc)
+            {
+                int cols = Math.Min(nr, nt - t0);
+                float* src = bBlock + (t0 * csB);
+                if (csB == 1)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        var row = new Span<float>(dst + (p * nr), nr);
+                        new ReadOnlySpan<float>(src + (p * rsB), cols).CopyTo(row);
+                        row[cols..].Clear();
+                    }
+                }
+                else
+                {
+                    // op(B) = Bᵀ: walk each stored row of B (contiguous along p) into one column of the strip.
+                    for (int q = 0; q < nr; q++)
+                    {
+                        float* col = src + (q * csB);
+                        if (q < cols) for (int p = 0; p < kc; p++) dst[(p * nr) + q] = col[p];
+                        else for (int p = 0; p < kc; p++) dst[(p * nr) + q] = 0;
+                    }
+                }
+            }
+            return nr;
+        }
+    }
+
+    // The micro-kernel: C[0:6, 0:nr] += Σ_p a(·, p) ⊗ b(p, ·) with the 6×nr tile held in registers. A(r, p) is
+    // a[r·rs + p·cs]; row p of the B strip starts at b + p·ldb. With wide = false only the first vector column is used.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel<TV, TS>(int kc, float* a, nint rs, nint cs, float* b, nint ldb, float* c, nint ldc, bool wide)
+        where TV : struct where TS : ISimd<TV>
+    {
+        if (!wide)
+        {
+            KernelNarrow<TV, TS>(kc, a, rs, cs, b, ldb, c, ldc);
+            return;
+        }
+        int w = TS.Width;
+        nint rs2 = 2 * rs, rs3 = 3 * rs, rs4 = 4 * rs, rs5 = 5 * rs;
+        TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        TV c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, a += cs, b += ldb)
+        {
+            TV b0 = TS.Load(b), b1 = TS.Load(b + w), ai;
+            ai = TS.Broadcast(a);
+            c00 = TS.Fma(ai, b0, c00); c01 = TS.Fma(ai, b1, c01);
+            ai = TS.Broadcast(a + rs);
+            c10 = TS.Fma(ai, b0, c10); c11 = TS.Fma(ai, b1, c11);
+            ai = TS.Broadcast(a + rs2);
+            c20 = TS.Fma(ai, b0, c20); c21 = TS.Fma(ai, b1, c21);
+            ai = TS.Broadcast(a + rs3);
+            c30 = TS.Fma(ai, b0, c30); c31 = TS.Fma(ai, b1, c31);
+            ai = TS.Broadcast(a + rs4);
+            c40 = TS.Fma(ai, b0, c40); c41 = TS.Fma(ai, b1, c41);
+            ai = TS.Broadcast(a + rs5);
+            c50 = TS.Fma(ai, b0, c50); c51 = TS.Fma(ai, b1, c51);
+        }
+        TS.AddTo(c, c00); TS.AddTo(c + w, c01); c += ldc;
+        TS.AddTo(c, c10); TS.AddTo(c + w, c11); c += ldc;
+        TS.AddTo(c, c20); TS.AddTo(c + w, c21); c += ldc;
+        TS.AddTo(c, c30); TS.AddTo(c + w, c31); c += ldc;
+        TS.AddTo(c, c40); TS.AddTo(c + w, c41); c += ldc;
+        TS.AddTo(c, c50); TS.AddTo(c + w, c51);
+    }
+
+    // The same for a strip one vector wide (narrow outputs such as a 10-class layer).
+    private static void KernelNarrow<TV, TS>(int kc, float* a, nint rs, nint cs, float* b, nint ldb, float* c, nint ldc)
+        where TV : struct where TS : ISimd<TV>
+    {
+        nint rs2 = 2 * rs, rs3 = 3 * rs, rs4 = 4 * rs, rs5 = 5 * rs;
+        TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        for (int p = 0; p < kc; p++, a += cs, b += ldb)
+        {
+            TV b0 = TS.Load(b);
+            c0 = TS.Fma(TS.Broadcast(a), b0, c0);
+            c1 = TS.Fma(TS.Broadcast(a + rs), b0, c1);
+            c2 = TS.Fma(TS.Broadcast(a + rs2), b0, c2);
+            c3 = TS.Fma(TS.Broadcast(a + rs3), b0, c3);
+            c4 = TS.Fma(TS.Broadcast(a + rs4), b0, c4);
+            c5 = TS.Fma(TS.Broadcast(a + rs5), b0, c5);
+        }
+        TS.AddTo(c, c0); c += ldc;
+        TS.AddTo(c, c1); c += ldc;
+        TS.AddTo(c, c2); c += ldc;
+        TS.AddTo(c, c3); c += ldc;
+        TS.AddTo(c, c4); c += ldc;
+        TS.AddTo(c, c5);
+    }
+
+    /// <summary>Per-thread packing buffers, allocated once per thread on the pinned heap and aligned to 64 bytes.</summary>
+    private sealed class Workspace
+    {
+        [ThreadStatic] private static Workspace? current;
+
+        private readonly float[] storage;
+
+        private Workspace()
+        {
+            int lengthA = MC * KC, lengthB = KC * NC, lengthEdgeA = MR * KC, lengthEdgeB = KC * MaxNR, lengthC = MR * MaxNR;
+            storage = GC.AllocateUninitializedArray<float>(lengthA + lengthB + lengthEdgeA + lengthEdgeB + lengthC + 16, pinned: true);
+            float* p = (float*)(((nint)Unsafe.AsPointer(ref storage[0]) + 63) & ~(nint)63);
+            A = p;
+            B = A + lengthA;
+            EdgeA = B + lengthB;
+            EdgeB = EdgeA + lengthEdgeA;
+            C = EdgeB + lengthEdgeB;
+        }
+
+        public static Workspace Current => current ??= new Workspace();
+
+        public float* A { get; }
+
+        public float* B { get; }
+
+        public float* EdgeA { get; }
+
+        public float* EdgeB { get; }
+
+        public float* C { get; }
+    }
+
+    /// <summary>The few vector operations the kernel needs, so one generic kernel serves every register width.</summary>
+    private interface ISimd<TV> where TV : struct
+    {
+        static abstract int Width { get; }
+
+        static abstract TV Load(float* p);
+
+        static abstract TV Broadcast(float* p);
+
+        static abstract TV Fma(TV x, TV y, TV addend);
+
+        static abstract void AddTo(float* p, TV v);
+    }
+
+    private readonly struct Simd512 : ISimd<Vector512<float>>
+    {
+        public static int Width => Vector512<float>.Count;
+
+        public static Vector512<float> Load(float* p) => Vector512.Load(p);
+
+        public static Vector512<float> Broadcast(float* p) => Vector512.Create(*p);
+
+        public static Vector512<float> Fma(Vector512<float> x, Vector512<float> y, Vector512<float> addend) =>
+            Vector512.FusedMultiplyAdd(x, y, addend);
+
+        public static void AddTo(float* p, Vector512<float> v) => Vector512.Store(Vector512.Load(p) + v, p);
+    }
+
+    private readonly struct Simd256 : ISimd<Vector256<float>>
+    {
+        public static int Width => Vector256<float>.Count;
+
+        public static Vector256<float> Load(float* p) => Vector256.Load(p);
+
+        public static Vector256<float> Broadcast(float* p) => Vector256.Create(*p);
+
+        public static Vector256<float> Fma(Vector256<float> x, Vector256<float> y, Vector256<float> addend) =>
+            Vector256.FusedMultiplyAdd(x, y, addend);
+
+        public static void AddTo(float* p, Vector256<float> v) => Vector256.Store(Vector256.Load(p) + v, p);
+    }
+
+    private readonly struct SimdPortable : ISimd<Vector<float>>
+    {
+        public static int Width => Vector<float>.Count;
+
+        public static Vector<float> Load(float* p) => Vector.Load(p);
+
+        public static Vector<float> Broadcast(float* p) => new(*p);
+
+        // Fused where the hardware has it (NEON, FMA3), multiply-then-add where it does not.
+        public static Vector<float> Fma(Vector<float> x, Vector<float> y, Vector<float> addend) =>
+            Vector.MultiplyAddEstimate(x, y, addend);
+
+        public static void AddTo(float* p, Vector<float> v) => Vector.Store(Vector.Load(p) + v, p);
     }
 }
