@@ -68,7 +68,8 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
     public T Loss(NDArray<T> x, int[] labels)
     {
         CheckBatch(x, labels, nameof(x), nameof(labels));
-        return SoftmaxCrossEntropy(ForwardAll(x).Z[^1], labels).Loss;
+        var logits = ForwardAll(x).Z[^1];
+        return SoftmaxCrossEntropy(logits, labels, logits.ZerosLike());
     }
 
     /// <summary>Forward and backward on one batch: sets every parameter's Grad to ∂loss/∂parameter and returns the loss.</summary>
@@ -117,6 +118,7 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         var parameters = Parameters.ToList();
         var velocity = parameters.Select(p => p.Value.ZerosLike()).ToList();
         var history = new List<MlpEpoch>();
+        var batch = (X: new NDArray<T>([Math.Min(batchSize, n), features]), Labels: new int[Math.Min(batchSize, n)]);
         bool firstStep = true;
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
@@ -126,8 +128,7 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
             for (int start = 0; start < n; start += batchSize)
             {
                 int size = Math.Min(batchSize, n - start);
-                var xb = new NDArray<T>([size, features]);
-                int[] yb = new int[size];
+                var (xb, yb) = size == batch.Labels.Length ? batch : (new NDArray<T>([size, features]), new int[size]);
                 for (int i = 0; i < size; i++)
                 {
                     x.Row(order[start + i]).CopyTo(xb.Row(i));
@@ -157,79 +158,110 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         return history;
     }
 
-    // z[l] = a[l]·W_lᵀ + b_l and a[l+1] = σ(z[l]), with a[0] = x; the last z is the logits.
-    private (List<NDArray<T>> Z, List<NDArray<T>> A) ForwardAll(NDArray<T> x)
+    // The activations of one batch: z[l] = a[l]·W_lᵀ + b_l and a[l+1] = σ(z[l]), with a[0] = x (not copied); the
+    // last z is the logits. delta[l] = ∂L/∂z[l] for the backward pass (delta[^1] holds the softmax first).
+    private sealed class Activations
     {
-        List<NDArray<T>> z = [], a = [x];
+        public Activations(IReadOnlyList<int> sizes, int n)
+        {
+            Z = [.. Enumerable.Range(1, sizes.Count - 1).Select(l => new NDArray<T>([n, sizes[l]]))];
+            A = [null!, .. Z[..^1].Select(z => z.ZerosLike())];
+            Delta = [.. Z.Select(z => z.ZerosLike())];
+        }
+
+        public NDArray<T>[] Z { get; }
+
+        public NDArray<T>[] A { get; }
+
+        public NDArray<T>[] Delta { get; }
+    }
+
+    // Kept per batch size between calls, so a training loop allocates nothing per step (a partial last batch gets its own).
+    private readonly Dictionary<int, Activations> buffers = [];
+
+    private Activations BuffersFor(int n)
+    {
+        if (!buffers.TryGetValue(n, out var acts)) buffers[n] = acts = new Activations(Sizes, n);
+        return acts;
+    }
+
+    // Fresh arrays, for results handed to the caller (Logits, Loss).
+    private Activations ForwardAll(NDArray<T> x) => Forward(x, new Activations(Sizes, x.Dim(0)));
+
+    private Activations Forward(NDArray<T> x, Activations acts)
+    {
+        acts.A[0] = x;
         for (int l = 0; l < Layers.Count; l++)
         {
-            z.Add(Linear.Forward(a[l], Layers[l].W.Value, Layers[l].B!.Value).Out);
-            if (l < Layers.Count - 1) a.Add(Sigma(z[l]));
+            Linear.ForwardInto(acts.A[l], Layers[l].W.Value, Layers[l].B!.Value, acts.Z[l]);
+            if (l < Layers.Count - 1) Sigma(acts.Z[l], acts.A[l + 1]);
         }
-        return (z, a);
+        return acts;
     }
 
     // The backward pass of the lecture, one layer at a time from the output down.
     private T Backprop(NDArray<T> x, int[] labels, out int correct)
     {
-        var (z, a) = ForwardAll(x);
-        var (loss, p) = SoftmaxCrossEntropy(z[^1], labels);
+        var acts = Forward(x, BuffersFor(x.Dim(0)));
+        var (z, a) = (acts.Z, acts.A);
+        var p = acts.Delta[^1];
+        T loss = SoftmaxCrossEntropy(z[^1], labels, p);
         int n = x.Dim(0);
         correct = 0;
         for (int i = 0; i < n; i++)
             if (TensorPrimitives.IndexOfMax<T>(p.Row(i)) == labels[i]) correct++;
 
-        // δ_L = ∂L/∂z_L = (p − onehot(y)) / N
+        // δ_L = ∂L/∂z_L = (p − onehot(y)) / N, computed in place over p
         var delta = p;
         for (int i = 0; i < n; i++) delta[i, labels[i]] -= T.One;
         TensorPrimitives.Multiply(delta.Span, T.One / T.CreateChecked(n), delta.Span);
 
         for (int l = Layers.Count - 1; l >= 0; l--)
         {
+            // dW_l = δ_lᵀ·a_l, db_l = Σ_rows δ_l and (below the first layer) δ_{l−1} = (δ_l·W_l) ⊙ σ'(z_{l−1})
             var layer = Layers[l];
-            Gemm.MatMul(delta, a[l], transA: true).Span.CopyTo(layer.W.Grad.Span);   // dW_l = δ_lᵀ·a_l
-            layer.B!.Grad.Span.Clear();                                            // db_l = Σ_rows δ_l
-            for (int i = 0; i < n; i++) TensorPrimitives.Add(layer.B.Grad.Span, delta.Row(i), layer.B.Grad.Span);
-            if (l == 0) break;
-            var next = Gemm.MatMul(delta, layer.W.Value);                          // δ_{l−1} = (δ_l·W_l) ⊙ σ'(z_{l−1})
-            TensorPrimitives.Multiply(next.Span, SigmaPrime(z[l - 1], a[l]).Span, next.Span);
+            var next = l > 0 ? acts.Delta[l - 1] : null;
+            Linear.BackwardInto(delta, a[l], layer.W.Value, next, layer.W.Grad, layer.B!.Grad);
+            if (next is null) break;
+            MultiplySigmaPrime(next, z[l - 1], a[l]);
             delta = next;
         }
         return loss;
     }
 
-    // σ(z) for the hidden layers. TODO(lead): switch to Activations.* once Activations.cs is merged.
-    private NDArray<T> Sigma(NDArray<T> z)
+    // a = σ(z) for the hidden layers. TODO(lead): switch to Activations.* once Activations.cs is merged.
+    private void Sigma(NDArray<T> z, NDArray<T> a)
     {
-        var a = z.ZerosLike();
         switch (Activation)
         {
             case HiddenActivation.Relu: TensorPrimitives.Max(z.Span, T.Zero, a.Span); break;
             case HiddenActivation.Tanh: TensorPrimitives.Tanh<T>(z.Span, a.Span); break;
             default: TensorPrimitives.Sigmoid<T>(z.Span, a.Span); break;
         }
-        return a;
     }
 
-    // σ'(z), written with a = σ(z) where that is the usual form: tanh' = 1 − a², sigmoid' = a(1 − a).
-    private NDArray<T> SigmaPrime(NDArray<T> z, NDArray<T> a)
+    // d ⊙= σ'(z), written with a = σ(z) where that is the usual form: tanh' = 1 − a², sigmoid' = a(1 − a).
+    private void MultiplySigmaPrime(NDArray<T> d, NDArray<T> z, NDArray<T> a)
     {
-        var d = z.ZerosLike();
-        for (int i = 0; i < d.Length; i++)
-            d[i] = Activation switch
-            {
-                HiddenActivation.Relu => z[i] > T.Zero ? T.One : T.Zero,
-                HiddenActivation.Tanh => T.One - (a[i] * a[i]),
-                _ => a[i] * (T.One - a[i]),
-            };
-        return d;
+        Span<T> ds = d.Span, zs = z.Span, s = a.Span;
+        switch (Activation)
+        {
+            case HiddenActivation.Relu:
+                for (int i = 0; i < ds.Length; i++) if (!(zs[i] > T.Zero)) ds[i] = T.Zero;
+                break;
+            case HiddenActivation.Tanh:
+                for (int i = 0; i < ds.Length; i++) ds[i] *= T.One - (s[i] * s[i]);
+                break;
+            default:
+                for (int i = 0; i < ds.Length; i++) ds[i] *= s[i] * (T.One - s[i]);
+                break;
+        }
     }
 
-    // Mean cross-entropy of softmax(logits) and the probabilities p. Subtracting each row's max keeps exp from
-    // overflowing; −log p_y = log Σ e^(z − max) − (z_y − max). TODO(lead): switch to Losses.* once merged.
-    private static (T Loss, NDArray<T> P) SoftmaxCrossEntropy(NDArray<T> logits, int[] labels)
+    // Mean cross-entropy of softmax(logits), with the probabilities written to p. Subtracting each row's max keeps
+    // exp from overflowing; −log p_y = log Σ e^(z − max) − (z_y − max). TODO(lead): switch to Losses.* once merged.
+    private static T SoftmaxCrossEntropy(NDArray<T> logits, int[] labels, NDArray<T> p)
     {
-        var p = logits.ZerosLike();
         T loss = T.Zero;
         for (int i = 0; i < logits.Dim(0); i++)
         {
@@ -241,7 +273,7 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
             TensorPrimitives.Divide(pi, sum, pi);
             loss += T.Log(sum) - (zi[labels[i]] - max);
         }
-        return (loss / T.CreateChecked(logits.Dim(0)), p);
+        return loss / T.CreateChecked(logits.Dim(0));
     }
 
     private void CheckInput(NDArray<T> x, string name)

@@ -19,23 +19,26 @@ public static class Linear
     public static (NDArray<T> Out, LinearCache<T> Cache) Forward<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check.Rank(x, 2, nameof(x), "N, in_features");
-        Check.Rank(w, 2, nameof(w), "out_features, in_features");
-        int n = x.Dim(0), inF = w.Dim(1), outF = w.Dim(0);
-        if (x.Dim(1) != inF)
-            throw new ArgumentException(
-                $"x has shape {Shapes.Format(x.Shape)} but w has shape {Shapes.Format(w.Shape)}: x's last dimension must equal w's in_features ({inF}).", nameof(x));
-        if (b is not null)
-        {
-            Check.Rank(b, 1, nameof(b), "out_features");
-            Check.DimEquals(b, 0, outF, nameof(b), $"one bias per output; w has shape {Shapes.Format(w.Shape)}");
-        }
-
+        var (n, outF) = CheckForward(x, w, b);
         var y = new NDArray<T>([n, outF]);
-        Gemm.Multiply<T>(x.Data, w.Data, y.Data, n, outF, inF, transB: true); // x·Wᵀ
+        ForwardInto(x, w, b, y);
+        return (y, new LinearCache<T>(x, w, b is not null));
+    }
+
+    /// <summary>
+    /// y = x·Wᵀ + b written into <paramref name="y"/> [N, out]: the same as <see cref="Forward{T}"/>
+    /// without allocating, for training loops that reuse their buffers (the cache is x and w themselves).
+    /// </summary>
+    public static void ForwardInto<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, NDArray<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, outF) = CheckForward(x, w, b);
+        Check.Rank(y, 2, nameof(y), "N, out_features");
+        if (y.Dim(0) != n || y.Dim(1) != outF)
+            throw new ArgumentException($"y has shape {Shapes.Format(y.Shape)} but x·Wᵀ is [{n}, {outF}] (x {Shapes.Format(x.Shape)}, w {Shapes.Format(w.Shape)}).", nameof(y));
+        Gemm.Multiply<T>(x.Data, w.Data, y.Data, n, outF, w.Dim(1), transB: true); // x·Wᵀ
         if (b is not null)
             for (int i = 0; i < n; i++) TensorPrimitives.Add(y.Row(i), b.Span, y.Row(i));
-        return (y, new LinearCache<T>(x, w, b is not null));
     }
 
     /// <summary>dx = dout·W, dW = doutᵀ·x, db = Σ_rows dout.</summary>
@@ -44,24 +47,56 @@ public static class Linear
     {
         ArgumentNullException.ThrowIfNull(cache);
         var (x, w) = (cache.X, cache.W);
-        int n = x.Dim(0), inF = w.Dim(1), outF = w.Dim(0);
+        var dx = x.ZerosLike();
+        var dw = w.ZerosLike();
+        var db = cache.HasBias ? new NDArray<T>([w.Dim(0)]) : null;
+        BackwardInto(dout, x, w, dx, dw, db);
+        return new LinearGrads<T>(dx, dw, db);
+    }
+
+    /// <summary>
+    /// The backward pass into caller-owned arrays, allocating nothing: dx = dout·W (skipped when
+    /// <paramref name="dx"/> is null, as for a first layer), dW = doutᵀ·x, db = Σ_rows dout (skipped when null).
+    /// With <paramref name="accumulate"/> dW and db are added to, as autograd adds to .grad.
+    /// </summary>
+    public static void BackwardInto<T>(NDArray<T> dout, NDArray<T> x, NDArray<T> w, NDArray<T>? dx, NDArray<T> dw, NDArray<T>? db,
+        bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (n, outF) = CheckForward(x, w, null);
+        int inF = w.Dim(1);
         Check.Rank(dout, 2, nameof(dout), "N, out_features");
         if (dout.Dim(0) != n || dout.Dim(1) != outF)
             throw new ArgumentException(
                 $"dout has shape {Shapes.Format(dout.Shape)} but the forward output was [{n}, {outF}].", nameof(dout));
+        if (dx is not null) Check.SameShape(x, nameof(x), dx, nameof(dx));
+        Check.SameShape(w, nameof(w), dw, nameof(dw));
+        if (db is not null && (db.Rank != 1 || db.Dim(0) != outF))
+            throw new ArgumentException($"db has shape {Shapes.Format(db.Shape)} but must be [{outF}], one per output.", nameof(db));
 
-        var dx = new NDArray<T>([n, inF]);
-        Gemm.Multiply<T>(dout.Data, w.Data, dx.Data, n, inF, outF);               // dout·W
-        var dw = new NDArray<T>([outF, inF]);
-        Gemm.Multiply<T>(dout.Data, x.Data, dw.Data, outF, inF, n, transA: true); // doutᵀ·x
-        NDArray<T>? db = null;
-        if (cache.HasBias)
+        if (dx is not null) Gemm.Multiply<T>(dout.Data, w.Data, dx.Data, n, inF, outF);       // dx = dout·W
+        Gemm.Multiply<T>(dout.Data, x.Data, dw.Data, outF, inF, n, transA: true, accumulate);  // dW = doutᵀ·x
+        if (db is null) return;
+        // Every row of the batch added the same b, so its gradient sums over rows.
+        if (!accumulate) db.Span.Clear();
+        for (int i = 0; i < n; i++) TensorPrimitives.Add(db.Span, dout.Row(i), db.Span);
+    }
+
+    private static (int N, int OutF) CheckForward<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check.Rank(x, 2, nameof(x), "N, in_features");
+        Check.Rank(w, 2, nameof(w), "out_features, in_features");
+        int inF = w.Dim(1), outF = w.Dim(0);
+        if (x.Dim(1) != inF)
+            throw new ArgumentException(
+                $"x has shape {Shapes.Format(x.Shape)} but w has shape {Shapes.Format(w.Shape)}: x's last dimension must equal w's in_features ({inF}).", nameof(x));
+        if (b is not null)
         {
-            // Every row of the batch added the same b, so its gradient sums over rows.
-            db = new NDArray<T>([outF]);
-            for (int i = 0; i < n; i++) TensorPrimitives.Add(db.Span, dout.Row(i), db.Span);
+            Check.Rank(b, 1, nameof(b), "out_features");
+            Check.DimEquals(b, 0, outF, nameof(b), $"one bias per output; w has shape {Shapes.Format(w.Shape)}");
         }
-        return new LinearGrads<T>(dx, dw, db);
+        return (x.Dim(0), outF);
     }
 }
 

@@ -1,0 +1,33 @@
+using BenchmarkDotNet.Attributes;
+
+namespace DeepLearning.Bench;
+
+/// <summary>float32 C = A·B, square.</summary>
+[MemoryDiagnoser]
+public class GemmBenchmarks
+{
+    private Scratch.GemmWork work = null!;
+
+    [Params(64, 256, 1024)]
+    public int N { get; set; }
+
+    [GlobalSetup]
+    public void Setup() => work = new Scratch.GemmWork(N);
+
+    [Benchmark]
+    public void Gemm() => work.Run();
+}
+
+/// <summary>The course's training steps and layers, on the course's sizes.</summary>
+[MemoryDiagnoser]
+public class LayerBenchmarks
+{
+    private readonly Scratch.MlpStep mlp = new();
+    private readonly Scratch.BatchNormStep batchNorm = new();
+
+    [Benchmark(Description = "MLP 64→128→10 step, batch 64")]
+    public void MlpStep() => mlp.Run();
+
+    [Benchmark(Description = "BatchNorm1d fwd+bwd, 256×128")]
+    public void BatchNorm() => batchNorm.Run();
+}

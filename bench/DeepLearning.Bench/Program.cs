@@ -1,0 +1,30 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Running;
+
+namespace DeepLearning.Bench;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : "bdn";
+        string[] rest = args.Length > 0 ? args[1..] : [];
+        switch (mode)
+        {
+            case "bdn":
+                // In-process (no generated projects to restore and build, which matters offline), memory diagnoser on.
+                string[] bdnArgs = [.. rest.Length == 0 ? ["--filter", "*"] : rest, "--inProcess", "--memory"];
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(bdnArgs, DefaultConfig.Instance);
+                return 0;
+            case "peak":
+                var peak = Machine.DetectPeak();
+                Console.WriteLine(Machine.Describe());
+                Console.WriteLine(peak.Describe());
+                Console.WriteLine($"measured in-register FMA ceiling: 1 thread {Machine.MeasureFmaCeiling(1):F1} GFLOP/s, {Environment.ProcessorCount} threads {Machine.MeasureFmaCeiling(Environment.ProcessorCount):F1} GFLOP/s (load average {Machine.LoadAverage()})");
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: DeepLearning.Bench [bdn [BenchmarkDotNet args] | compare]");
+                return 2;
+        }
+    }
+}
