@@ -36,7 +36,14 @@ public static class Gemm
                 System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(c), m, n, k, transA, transB);
             return;
         }
+        RowByRow(a, b, c, m, n, k, transA, transB);
+    }
 
+    // The generic path (double, for gradient checks): one output row at a time. (A method of its own, so the
+    // closure the parallel loop captures is not allocated on the float path.)
+    private static void RowByRow<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int n, int k, bool transA, bool transB)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         unsafe
         {
             fixed (T* pa = a, pb = b, pc = c)

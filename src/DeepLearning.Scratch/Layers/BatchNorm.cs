@@ -27,7 +27,11 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
         Beta = new Parameter<T>(name + ".bias", NDArray.Zeros<T>(channels));
         RunningMean = NDArray.Zeros<T>(channels);
         RunningVar = NDArray.Full(T.One, channels);
+        (mean, var, scale, shift, slope) = (new T[channels], new T[channels], new T[channels], new T[channels], new T[channels]);
     }
+
+    // Per-channel scratch (μ, σ², and the backward's sums and coefficients), reused so a step allocates nothing.
+    private readonly T[] mean, var, scale, shift, slope;
 
     /// <summary>The number of channels C.</summary>
     public int Channels { get; }
@@ -56,52 +60,101 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>out = γ·xhat + β with xhat = (x − μ)/√(σ² + eps); training also updates the running statistics.</summary>
     public (NDArray<T> Out, BatchNormCache<T> Cache) Forward(NDArray<T> x, bool train)
     {
-        Check.NotEmpty(x, nameof(x));
-        CheckLayout(x);
-        Check.DimEquals(x, 1, Channels, nameof(x), $"this batch norm has {Channels} channels");
-        int n = x.Dim(0), s = x.Length / (n * Channels), m = n * s;
-        if (train && m <= 1)
-            throw new ArgumentException(
-                $"Expected more than 1 value per channel when training, got input size {Shapes.Format(x.Shape)}: a single value has no variance to normalise by.", nameof(x));
-
-        var xhat = x.ZerosLike();
-        var invStd = new NDArray<T>([Channels]);
+        CheckInput(x, train);
         var y = x.ZerosLike();
+        var cache = NewCache(x.Shape, train);
+        ForwardInto(x, y, cache);
+        return (y, cache);
+    }
+
+    /// <summary>A cache with buffers for inputs of shape <paramref name="shape"/>, for the allocation-free <see cref="ForwardInto"/>.</summary>
+    public BatchNormCache<T> NewCache(int[] shape, bool train) => new(new NDArray<T>(shape), new NDArray<T>([Channels]), train);
+
+    /// <summary>
+    /// <see cref="Forward"/> into caller-owned arrays, allocating nothing: y, cache.Xhat and cache.InvStd are
+    /// overwritten, and cache.Train picks the mode. Make the cache once with <see cref="NewCache"/> and reuse it.
+    /// </summary>
+    public void ForwardInto(NDArray<T> x, NDArray<T> y, BatchNormCache<T> cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        CheckInput(x, cache.Train);
+        Check.SameShape(x, nameof(x), y, nameof(y));
+        Check.SameShape(x, nameof(x), cache.Xhat, "cache.Xhat");
+        Check.DimEquals(cache.InvStd, 0, Channels, "cache.InvStd", "one value per channel");
+        int n = x.Dim(0), s = x.Length / (n * Channels), m = n * s;
         T mT = T.CreateChecked(m), eps = T.CreateChecked(Eps), mom = T.CreateChecked(Momentum);
-        for (int c = 0; c < Channels; c++)
+        Span<T> mu = mean, variance = var, invStd = cache.InvStd.Span, gamma = Gamma.Value.Span, beta = Beta.Value.Span;
+        var xhat = cache.Xhat;
+
+        // Each pass below has two forms. With positions (S > 1) example i's channel c is a contiguous run of S
+        // values (Run); without (BatchNorm1d on [N, C]) runs would be single values, so the pass works on example
+        // i's whole row of C channels (Row) elementwise against the per-channel arrays instead.
+        if (cache.Train)
         {
-            T mu, variance;
-            if (train)
-            {
-                mu = T.Zero;
-                for (int i = 0; i < n; i++) mu += TensorPrimitives.Sum<T>(Slice(x, i, c));
-                mu /= mT;
-                variance = T.Zero;
-                for (int i = 0; i < n; i++)
-                    foreach (T v in Slice(x, i, c)) variance += (v - mu) * (v - mu);
-                variance /= mT; // biased: the batch's own spread is what gets normalised away
-
-                RunningMean[c] = ((T.One - mom) * RunningMean[c]) + (mom * mu);
-                RunningVar[c] = ((T.One - mom) * RunningVar[c]) + (mom * variance * mT / (mT - T.One)); // unbiased
-            }
-            else
-            {
-                mu = RunningMean[c];
-                variance = RunningVar[c];
-            }
-
-            invStd[c] = T.One / T.Sqrt(variance + eps);
+            // μ = Σx/m
+            mu.Clear();
             for (int i = 0; i < n; i++)
             {
-                Span<T> xs = Slice(x, i, c), xh = Slice(xhat, i, c), ys = Slice(y, i, c);
-                for (int j = 0; j < s; j++)
+                if (s == 1) TensorPrimitives.Add(mu, Row(x, i), mu);
+                else for (int c = 0; c < Channels; c++) mu[c] += TensorPrimitives.Sum<T>(Run(x, i, c, s));
+            }
+            TensorPrimitives.Divide(mu, mT, mu);
+
+            // σ² = Σ(x − μ)²/m, biased: the batch's own spread is what gets normalised away. The centred values
+            // x − μ are kept in xhat, which the normalisation below scales in place.
+            variance.Clear();
+            for (int i = 0; i < n; i++)
+            {
+                if (s == 1)
                 {
-                    xh[j] = (xs[j] - mu) * invStd[c];
-                    ys[j] = (Gamma.Value[c] * xh[j]) + Beta.Value[c];
+                    TensorPrimitives.Subtract(Row(x, i), mu, Row(xhat, i));
+                    TensorPrimitives.MultiplyAdd(Row(xhat, i), Row(xhat, i), variance, variance);
+                    continue;
+                }
+                for (int c = 0; c < Channels; c++)
+                {
+                    TensorPrimitives.Subtract(Run(x, i, c, s), mu[c], Run(xhat, i, c, s));
+                    variance[c] += TensorPrimitives.Dot<T>(Run(xhat, i, c, s), Run(xhat, i, c, s));
                 }
             }
+            TensorPrimitives.Divide(variance, mT, variance);
+
+            for (int c = 0; c < Channels; c++)
+            {
+                RunningMean[c] = ((T.One - mom) * RunningMean[c]) + (mom * mu[c]);
+                RunningVar[c] = ((T.One - mom) * RunningVar[c]) + (mom * variance[c] * mT / (mT - T.One)); // unbiased
+            }
         }
-        return (y, new BatchNormCache<T>(xhat, invStd, train));
+        else
+        {
+            RunningMean.Span.CopyTo(mu);
+            RunningVar.Span.CopyTo(variance);
+            for (int i = 0; i < n; i++)
+            {
+                if (s == 1) TensorPrimitives.Subtract(Row(x, i), mu, Row(xhat, i));
+                else for (int c = 0; c < Channels; c++) TensorPrimitives.Subtract(Run(x, i, c, s), mu[c], Run(xhat, i, c, s));
+            }
+        }
+
+        // xhat = (x − μ)·σ⁻¹ with σ⁻¹ = 1/√(σ² + eps); y = γ·xhat + β
+        TensorPrimitives.Add(variance, eps, invStd);
+        TensorPrimitives.ReciprocalSqrt<T>(invStd, invStd);
+        for (int i = 0; i < n; i++)
+        {
+            if (s == 1)
+            {
+                TensorPrimitives.Multiply(Row(xhat, i), invStd, Row(xhat, i));
+                TensorPrimitives.MultiplyAdd(Row(xhat, i), gamma, beta, Row(y, i));
+                continue;
+            }
+            for (int c = 0; c < Channels; c++)
+            {
+                Span<T> hs = Run(xhat, i, c, s), ys = Run(y, i, c, s);
+                TensorPrimitives.Multiply(hs, invStd[c], hs);
+                TensorPrimitives.Multiply(hs, gamma[c], ys);
+                TensorPrimitives.Add(ys, beta[c], ys);
+            }
+        }
     }
 
     /// <summary>
@@ -112,37 +165,91 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
     public NDArray<T> Backward(NDArray<T> dout, BatchNormCache<T> cache)
     {
         ArgumentNullException.ThrowIfNull(cache);
-        var (xhat, invStd) = (cache.Xhat, cache.InvStd);
-        Check.SameShape(xhat, "the forward input", dout, nameof(dout));
-        int n = xhat.Dim(0), s = xhat.Length / (n * Channels), m = n * s;
-        T mT = T.CreateChecked(m);
-
+        Check.SameShape(cache.Xhat, "the forward input", dout, nameof(dout));
         var dx = dout.ZerosLike();
-        for (int c = 0; c < Channels; c++)
-        {
-            T gamma = Gamma.Value[c], sumDout = T.Zero, sumDoutXhat = T.Zero;
-            for (int i = 0; i < n; i++)
-            {
-                sumDout += TensorPrimitives.Sum<T>(Slice(dout, i, c));
-                sumDoutXhat += TensorPrimitives.Dot<T>(Slice(dout, i, c), Slice(xhat, i, c));
-            }
-            Gamma.Grad[c] += sumDoutXhat;
-            Beta.Grad[c] += sumDout;
+        BackwardInto(dout, cache, dx);
+        return dx;
+    }
 
-            T sumDxhat = gamma * sumDout, sumDxhatXhat = gamma * sumDoutXhat;
-            for (int i = 0; i < n; i++)
+    /// <summary><see cref="Backward"/> into a caller-owned <paramref name="dx"/>, allocating nothing.</summary>
+    public void BackwardInto(NDArray<T> dout, BatchNormCache<T> cache, NDArray<T> dx)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        var xhat = cache.Xhat;
+        Check.SameShape(xhat, "the forward input", dout, nameof(dout));
+        Check.SameShape(dout, nameof(dout), dx, nameof(dx));
+        int n = xhat.Dim(0), s = xhat.Length / (n * Channels);
+        T mT = T.CreateChecked(n * s);
+        Span<T> sumDout = mean, sumDoutXhat = var, k1 = scale, k2 = shift, k3 = slope, gamma = Gamma.Value.Span, invStd = cache.InvStd.Span;
+
+        sumDout.Clear();
+        sumDoutXhat.Clear();
+        for (int i = 0; i < n; i++)
+        {
+            if (s == 1)
             {
-                Span<T> d = Slice(dout, i, c), xh = Slice(xhat, i, c), g = Slice(dx, i, c);
-                for (int j = 0; j < s; j++)
-                {
-                    T dxhat = gamma * d[j];
-                    g[j] = cache.Train
-                        ? invStd[c] / mT * ((mT * dxhat) - sumDxhat - (xh[j] * sumDxhatXhat))
-                        : invStd[c] * dxhat;
-                }
+                TensorPrimitives.Add(sumDout, Row(dout, i), sumDout);
+                TensorPrimitives.MultiplyAdd(Row(dout, i), Row(xhat, i), sumDoutXhat, sumDoutXhat);
+                continue;
+            }
+            for (int c = 0; c < Channels; c++)
+            {
+                sumDout[c] += TensorPrimitives.Sum<T>(Run(dout, i, c, s));
+                sumDoutXhat[c] += TensorPrimitives.Dot<T>(Run(dout, i, c, s), Run(xhat, i, c, s));
             }
         }
-        return dx;
+        TensorPrimitives.Add(Gamma.Grad.Span, sumDoutXhat, Gamma.Grad.Span);
+        TensorPrimitives.Add(Beta.Grad.Span, sumDout, Beta.Grad.Span);
+
+        // The formula above, expanded per channel into dx = k1·dout + k2 + k3·xhat: k1 = γσ⁻¹, k2 = −γσ⁻¹·Σdout/m,
+        // k3 = −γσ⁻¹·Σ(dout·xhat)/m (Σdxhat = γΣdout). Evaluation keeps only k1.
+        TensorPrimitives.Multiply(gamma, invStd, k1);
+        if (cache.Train)
+        {
+            TensorPrimitives.Multiply(k1, sumDout, k2);
+            TensorPrimitives.Divide(k2, -mT, k2);
+            TensorPrimitives.Multiply(k1, sumDoutXhat, k3);
+            TensorPrimitives.Divide(k3, -mT, k3);
+        }
+        else
+        {
+            k2.Clear();
+            k3.Clear();
+        }
+        for (int i = 0; i < n; i++)
+        {
+            if (s == 1)
+            {
+                TensorPrimitives.MultiplyAdd(Row(xhat, i), k3, k2, Row(dx, i));
+                TensorPrimitives.MultiplyAdd(Row(dout, i), k1, Row(dx, i), Row(dx, i));
+                continue;
+            }
+            for (int c = 0; c < Channels; c++)
+            {
+                Span<T> gs = Run(dx, i, c, s);
+                TensorPrimitives.Multiply(Run(xhat, i, c, s), k3[c], gs);
+                TensorPrimitives.Add(gs, k2[c], gs);
+                TensorPrimitives.MultiplyAdd(Run(dout, i, c, s), k1[c], gs, gs);
+            }
+        }
+    }
+
+    // Example i's values in channel c (S of them, contiguous because a is [N, C, *] row-major) …
+    private Span<T> Run(NDArray<T> a, int i, int c, int s) => a.Data.AsSpan(((i * Channels) + c) * s, s);
+
+    // … and, when S = 1, example i's row of all C channels.
+    private Span<T> Row(NDArray<T> a, int i) => a.Data.AsSpan(i * Channels, Channels);
+
+    private void CheckInput(NDArray<T> x, bool train)
+    {
+        Check.NotEmpty(x, nameof(x));
+        CheckLayout(x);
+        if (x.Dim(1) != Channels) // (not Check.DimEquals: its message would be built on every step)
+            throw new ArgumentException(
+                $"x has shape {Shapes.Format(x.Shape)}, but dimension 1 must be {Channels} (this batch norm has {Channels} channels).", nameof(x));
+        if (train && x.Length / Channels <= 1)
+            throw new ArgumentException(
+                $"Expected more than 1 value per channel when training, got input size {Shapes.Format(x.Shape)}: a single value has no variance to normalise by.", nameof(x));
     }
 
     /// <summary>Throws unless x has a layout this batch norm accepts: [N, C], [N, C, L] or [N, C, H, W].</summary>
@@ -151,13 +258,6 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank is < 2 or > 4)
             throw new ArgumentException($"x must be [N, C], [N, C, L] or [N, C, H, W], but has shape {Shapes.Format(x.Shape)}.", nameof(x));
-    }
-
-    // The values of example i in channel c: contiguous, because x is [N, C, *] row-major.
-    private Span<T> Slice(NDArray<T> a, int i, int c)
-    {
-        int s = a.Length / (a.Dim(0) * Channels);
-        return a.Data.AsSpan(((i * Channels) + c) * s, s);
     }
 }
 

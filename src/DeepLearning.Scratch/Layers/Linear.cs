@@ -75,7 +75,7 @@ public static class Linear
             throw new ArgumentException($"db has shape {Shapes.Format(db.Shape)} but must be [{outF}], one per output.", nameof(db));
 
         if (dx is not null) Gemm.Multiply<T>(dout.Data, w.Data, dx.Data, n, inF, outF);       // dx = dout·W
-        Gemm.Multiply<T>(dout.Data, x.Data, dw.Data, outF, inF, n, transA: true, accumulate);  // dW = doutᵀ·x
+        Gemm.Multiply<T>(dout.Data, x.Data, dw.Data, outF, inF, n, transA: true, accumulate: accumulate); // dW = doutᵀ·x
         if (db is null) return;
         // Every row of the batch added the same b, so its gradient sums over rows.
         if (!accumulate) db.Span.Clear();
@@ -94,7 +94,9 @@ public static class Linear
         if (b is not null)
         {
             Check.Rank(b, 1, nameof(b), "out_features");
-            Check.DimEquals(b, 0, outF, nameof(b), $"one bias per output; w has shape {Shapes.Format(w.Shape)}");
+            if (b.Dim(0) != outF) // (not Check.DimEquals: its message would be built on every call, and training calls this per step)
+                throw new ArgumentException(
+                    $"b has shape {Shapes.Format(b.Shape)}, but dimension 0 must be {outF} (one bias per output; w has shape {Shapes.Format(w.Shape)}).", nameof(b));
         }
         return (x.Dim(0), outF);
     }

@@ -1,0 +1,140 @@
+using DeepLearning.Scratch;
+
+namespace DeepLearning.Scratch.Tests;
+
+/// <summary>
+/// The allocation-free paths training loops use (Linear.ForwardInto/BackwardInto, BatchNorm.ForwardInto/BackwardInto,
+/// Mlp's reused activations) give exactly what the allocating API gives, and really allocate nothing once warm.
+/// </summary>
+public class AllocationFreeTests
+{
+    [Fact]
+    public void Linear_into_matches_the_allocating_pair_and_accumulates_when_asked()
+    {
+        var rng = new Rng(1);
+        var (x, w, b, dout) = (Rand(rng, 5, 4), Rand(rng, 3, 4), Rand(rng, 3), Rand(rng, 5, 3));
+        var (y, cache) = Linear.Forward(x, w, b);
+        var g = Linear.Backward(dout, cache);
+
+        var y2 = NDArray.Full(9.0, 5, 3); // stale contents must be overwritten
+        Linear.ForwardInto(x, w, b, y2);
+        Assert.Equal(y.Data, y2.Data);
+
+        NDArray<double> dx = NDArray.Full(9.0, 5, 4), dw = NDArray.Full(9.0, 3, 4), db = NDArray.Full(9.0, 3);
+        Linear.BackwardInto(dout, x, w, dx, dw, db);
+        Assert.Equal(g.Dx.Data, dx.Data);
+        Assert.Equal(g.Dw.Data, dw.Data);
+        Assert.Equal(g.Db!.Data, db.Data);
+
+        Linear.BackwardInto(dout, x, w, null, dw, db, accumulate: true);
+        Close.Assert(Scale(g.Dw, 2), dw, "dW accumulated twice");
+        Close.Assert(Scale(g.Db, 2), db, "db accumulated twice");
+    }
+
+    [Fact]
+    public void Linear_into_reports_wrong_destination_shapes()
+    {
+        var (x, w) = (NDArray.Zeros<float>(5, 4), NDArray.Zeros<float>(3, 4));
+        var ex = Assert.Throws<ArgumentException>(() => Linear.ForwardInto(x, w, null, NDArray.Zeros<float>(3, 5)));
+        Assert.Equal("y", ex.ParamName);
+        Assert.Contains("[3, 5]", ex.Message);
+        Assert.Contains("[5, 3]", ex.Message);
+
+        ex = Assert.Throws<ArgumentException>(() => Linear.BackwardInto(NDArray.Zeros<float>(5, 3), x, w, null, NDArray.Zeros<float>(4, 3), null));
+        Assert.Equal("dw", ex.ParamName);
+        Assert.Contains("[4, 3]", ex.Message);
+
+        ex = Assert.Throws<ArgumentException>(() => Linear.BackwardInto(NDArray.Zeros<float>(5, 3), x, w, null, w.ZerosLike(), NDArray.Zeros<float>(4)));
+        Assert.Equal("db", ex.ParamName);
+        Assert.Contains("[4]", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(true, new[] { 6, 3 })]
+    [InlineData(false, new[] { 6, 3 })]
+    [InlineData(true, new[] { 2, 3, 4, 5 })]
+    [InlineData(false, new[] { 2, 3, 4, 5 })]
+    public void BatchNorm_into_matches_the_allocating_pair(bool train, int[] shape)
+    {
+        var rng = new Rng(2);
+        var (x, dout) = (Rand(rng, shape), Rand(rng, shape));
+        BatchNorm<double> a = new(3), b = new(3);
+        a.RunningMean.Span.Fill(0.5);
+        b.RunningMean.Span.Fill(0.5);
+
+        var (y, cache) = a.Forward(x, train);
+        var dx = a.Backward(dout, cache);
+
+        var (y2, dx2) = (NDArray.Full(9.0, shape), NDArray.Full(9.0, shape));
+        var cache2 = b.NewCache(shape, train);
+        b.ForwardInto(x, y2, cache2);
+        b.BackwardInto(dout, cache2, dx2);
+
+        Assert.Equal(y.Data, y2.Data);
+        Assert.Equal(dx.Data, dx2.Data);
+        Assert.Equal(a.RunningMean.Data, b.RunningMean.Data);
+        Assert.Equal(a.RunningVar.Data, b.RunningVar.Data);
+        Assert.Equal(a.Gamma.Grad.Data, b.Gamma.Grad.Data);
+        Assert.Equal(a.Beta.Grad.Data, b.Beta.Grad.Data);
+    }
+
+    [Fact]
+    public void BatchNorm_into_reports_a_wrong_destination_shape()
+    {
+        var bn = new BatchNorm1d<float>(3);
+        var x = NDArray.Zeros<float>(4, 3);
+        var ex = Assert.Throws<ArgumentException>(() => bn.ForwardInto(x, NDArray.Zeros<float>(3, 4), bn.NewCache(x.Shape, true)));
+        Assert.Equal("y", ex.ParamName);
+        Assert.Contains("[3, 4]", ex.Message);
+        Assert.Contains("[4, 3]", ex.Message);
+    }
+
+    [Fact]
+    public void Mlp_reused_buffers_give_the_same_gradients_as_a_fresh_model_across_batch_sizes()
+    {
+        var used = new Mlp<double>([4, 7, 3], HiddenActivation.Tanh, new Rng(3));
+        var rng = new Rng(4);
+        var (big, small) = (Rand(rng, 8, 4), Rand(rng, 3, 4));
+        int[] bigLabels = [0, 1, 2, 0, 1, 2, 0, 1], smallLabels = [2, 1, 0];
+        used.LossAndGradients(big, bigLabels);
+        used.LossAndGradients(small, smallLabels);
+        var logitsBefore = used.Logits(small);
+        double loss = used.LossAndGradients(big, bigLabels);
+
+        var fresh = new Mlp<double>([4, 7, 3], HiddenActivation.Tanh, new Rng(3));
+        Assert.Equal(fresh.LossAndGradients(big, bigLabels), loss);
+        foreach (var (p, q) in fresh.Parameters.Zip(used.Parameters))
+            Assert.Equal(p.Grad.Data, q.Grad.Data);
+        Assert.Equal(fresh.Logits(small).Data, logitsBefore.Data); // results handed out are not overwritten later
+    }
+
+    [Fact]
+    public void A_training_step_allocates_nothing_once_warm()
+    {
+        var rng = new Rng(5);
+        var mlp = new Mlp<float>([64, 128, 10], HiddenActivation.Relu, rng);
+        var sgd = new Sgd<float>([.. mlp.Parameters], lr: 0.01, momentum: 0.9);
+        var x = Rand(rng, 64, 64).Cast<float>();
+        int[] labels = [.. Enumerable.Range(0, 64).Select(i => i % 10)];
+        var bn = new BatchNorm1d<float>(128);
+        var h = Rand(rng, 32, 128).Cast<float>();
+        var (hy, hdx, cache) = (h.ZerosLike(), h.ZerosLike(), bn.NewCache(h.Shape, train: true));
+
+        void Step()
+        {
+            mlp.LossAndGradients(x, labels);
+            sgd.Step();
+            bn.ForwardInto(h, hy, cache);
+            bn.BackwardInto(hy, cache, hdx);
+        }
+
+        for (int i = 0; i < 100; i++) Step(); // past tier-0 code, which may box
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++) Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static NDArray<double> Rand(Rng rng, params int[] shape) => rng.UniformArray<double>(-1, 1, shape);
+
+    private static NDArray<double> Scale(NDArray<double> a, double s) => NDArray.From([.. a.Data.Select(v => v * s)], a.Shape);
+}
