@@ -22,8 +22,10 @@ public static class Program
                 Console.WriteLine(peak.Describe());
                 Console.WriteLine($"measured in-register FMA ceiling: 1 thread {Machine.MeasureFmaCeiling(1):F1} GFLOP/s, {Environment.ProcessorCount} threads {Machine.MeasureFmaCeiling(Environment.ProcessorCount):F1} GFLOP/s (load average {Machine.LoadAverage()})");
                 return 0;
+            case "compare":
+                return Compare.Run(rest);
             default:
-                Console.Error.WriteLine("usage: DeepLearning.Bench [bdn [BenchmarkDotNet args] | compare]");
+                Console.Error.WriteLine("usage: DeepLearning.Bench [bdn [BenchmarkDotNet args] | compare [--rounds N] [--sample-ms MS] [--filter TEXT] | peak]");
                 return 2;
         }
     }

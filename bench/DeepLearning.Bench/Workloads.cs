@@ -54,11 +54,12 @@ public static class Scratch
         }
     }
 
-    /// <summary>Batch norm (training mode) forward and backward on [batch, features].</summary>
+    /// <summary>Batch norm (training mode) forward and backward on [batch, features], into reused buffers.</summary>
     public sealed class BatchNormStep : IWorkload
     {
         private readonly BatchNorm1d<float> bn;
-        private readonly NDArray<float> x, dout;
+        private readonly NDArray<float> x, dout, y, dx;
+        private readonly BatchNormCache<float> cache;
 
         public BatchNormStep(int batch = 256, int features = 128)
         {
@@ -66,12 +67,13 @@ public static class Scratch
             bn = new BatchNorm1d<float>(features);
             x = NDArray.From(Random(rng, batch * features), batch, features);
             dout = NDArray.From(Random(rng, batch * features), batch, features);
+            (y, dx, cache) = (x.ZerosLike(), x.ZerosLike(), bn.NewCache(x.Shape, train: true));
         }
 
         public void Run()
         {
-            var (_, cache) = bn.Forward(x, train: true);
-            bn.Backward(dout, cache);
+            bn.ForwardInto(x, y, cache);
+            bn.BackwardInto(dout, cache, dx);
         }
     }
 

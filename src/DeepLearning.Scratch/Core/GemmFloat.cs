@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DeepLearning.Scratch;
 
@@ -53,14 +54,14 @@ internal static unsafe class GemmFloat
     /// <summary>The kernel family chosen for this machine.</summary>
     internal static GemmIsa BestIsa { get; } =
         Vector512.IsHardwareAccelerated ? GemmIsa.Avx512 :
-        Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported ? GemmIsa.Avx2 :
+        Vector256.IsHardwareAccelerated && Fma.IsSupported ? GemmIsa.Avx2 :
         GemmIsa.Portable;
 
     /// <summary>True when <paramref name="isa"/> runs accelerated here.</summary>
     internal static bool Supports(GemmIsa isa) => isa switch
     {
         GemmIsa.Avx512 => Vector512.IsHardwareAccelerated,
-        GemmIsa.Avx2 => Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported,
+        GemmIsa.Avx2 => Vector256.IsHardwareAccelerated && Fma.IsSupported,
         _ => true,
     };
 
@@ -111,14 +112,22 @@ internal static unsafe class GemmFloat
             (this.m, this.n, this.k, this.isa) = (m, n, k, isa);
             (rsA, csA) = transA ? (1, m) : (k, 1);
             (rsB, csB) = transB ? (1, k) : (n, 1);
-            packA = (long)m * Math.Min(k, KC) > InPlaceLimit;
-            packB = transB || (long)n * Math.Min(k, KC) > InPlaceLimit;  // the kernel reads B rows as vectors
+            // A is read in place through its strides, except Aᵀ when large: then each p of a strip sits on another
+            // page, and packing is cheaper than the TLB misses. B is read as row vectors, so Bᵀ is always packed,
+            // and B is packed when large so a strip sits in L1 instead of scattering over conflicting sets.
+            packA = transA && (long)m * Math.Min(k, KC) > InPlaceLimit;
+            packB = transB || (long)n * Math.Min(k, KC) > InPlaceLimit;
 
-            // Tiles of at most MC×NC, evened out so threads get similar shares; rows stay multiples of MR
-            // and columns multiples of the widest register tile, so only the last tile has ragged edges.
-            int rowBlocks = (m + MC - 1) / MC, colBlocks = (n + NC - 1) / NC;
-            if (split)
-                while (rowBlocks * colBlocks < 3 * Environment.ProcessorCount && colBlocks * MaxNR < n) colBlocks++;
+            // A tile is one column block of at most NC (B's packed panel) by all rows. Split for threads, tiles are
+            // cut further, along the longer side, until there are two per thread; columns stay multiples of the
+            // widest register tile and rows multiples of MR, so only the last tile has ragged edges.
+            int rowBlocks = 1, colBlocks = (n + NC - 1) / NC;
+            while (split && rowBlocks * colBlocks < 2 * Environment.ProcessorCount)
+            {
+                if ((m / rowBlocks >= n / colBlocks || n / colBlocks < 2 * MaxNR) && m / rowBlocks >= 2 * MR) rowBlocks++;
+                else if (n / colBlocks >= 2 * MaxNR) colBlocks++;
+                else break;
+            }
             tileM = RoundUp((m + rowBlocks - 1) / rowBlocks, MR);
             tileN = RoundUp((n + colBlocks - 1) / colBlocks, MaxNR);
             tilesN = (n + tileN - 1) / tileN;
@@ -173,74 +182,85 @@ internal static unsafe class GemmFloat
     /// <summary>The operands of one multiply, seen from the thread that computes a tile of C.</summary>
     private readonly struct Tile(float* a, float* b, float* c, int n, nint rsA, nint csA, nint rsB, nint csB, bool packA, bool packB)
     {
-        // C[i0:i0+mt, j0:j0+nt] += op(A)[i0:i0+mt, :]·op(B)[:, j0:j0+nt], one KC-deep block at a time.
+        // C[i0:i0+mt, j0:j0+nt] += op(A)[i0:i0+mt, :]·op(B)[:, j0:j0+nt], one KC-deep block of B at a time (packed
+        // once, then used by every MC-row block of A).
         public void Run<TV, TS>(int i0, int mt, int j0, int nt, int k) where TV : struct where TS : ISimd<TV>
         {
             var ws = Workspace.Current;
-            int w = TS.Width, nr = 2 * w;
             for (int p0 = 0; p0 < k; p0 += KC)
             {
                 int kc = Math.Min(KC, k - p0);
-                float* aBlock = a + (i0 * rsA) + (p0 * csA);
                 float* bBlock = b + (p0 * rsB) + (j0 * csB);
-                if (packA) PackA(aBlock, mt, kc, ws.A);
-                if (packB) PackB(bBlock, nt, kc, nr, ws.B);
-
-                for (int jr = 0; jr < nt; jr += nr)
+                if (packB) PackB<TV, TS>(bBlock, nt, kc, ws.B);
+                for (int ic = 0; ic < mt; ic += MC)
                 {
-                    int cols = Math.Min(nr, nt - jr);
-                    // The strip of B this kernel call reads: packed (ldb = nr), or B itself when rows are contiguous.
-                    float* bs = ws.B + (jr * kc);
-                    nint ldb = nr;
-                    if (!packB && cols == nr)
+                    int mc = Math.Min(MC, mt - ic);
+                    float* aBlock = a + ((i0 + ic) * rsA) + (p0 * csA);
+                    if (packA) PackA(aBlock, mc, kc, ws.A);
+                    Block<TV, TS>(aBlock, mc, bBlock, nt, kc, c + ((i0 + ic) * (nint)n) + j0, ws);
+                }
+            }
+        }
+
+        // The two loops around the micro-kernel: strips of B (kept in L1) outside, strips of A inside.
+        private void Block<TV, TS>(float* aBlock, int mc, float* bBlock, int nt, int kc, float* cBlock, Workspace ws)
+            where TV : struct where TS : ISimd<TV>
+        {
+            int w = TS.Width, nr = 2 * w;
+            for (int jr = 0; jr < nt; jr += nr)
+            {
+                int cols = Math.Min(nr, nt - jr);
+                // The strip of B the kernel reads: packed (ldb = nr), or B itself when its rows are contiguous.
+                float* bs = ws.B + (jr * kc);
+                nint ldb = nr;
+                if (!packB && cols == nr)
+                {
+                    bs = bBlock + jr;
+                    ldb = rsB;
+                }
+                else if (!packB)
+                {
+                    bs = ws.EdgeB;
+                    PackB<TV, TS>(bBlock + jr, cols, kc, ws.EdgeB);
+                }
+
+                for (int ir = 0; ir < mc; ir += MR)
+                {
+                    int rows = Math.Min(MR, mc - ir);
+                    float* s = ws.A + (ir * kc);
+                    nint rs = 1, cs = MR;
+                    if (!packA && rows == MR)
                     {
-                        bs = bBlock + jr;
-                        ldb = rsB;
+                        s = aBlock + (ir * rsA);
+                        (rs, cs) = (rsA, csA);
                     }
-                    else if (!packB)
+                    else if (!packA)
                     {
-                        bs = ws.EdgeB;
-                        ldb = PackB(bBlock + jr, cols, kc, nr, ws.EdgeB);
+                        s = ws.EdgeA;
+                        PackA(aBlock + (ir * rsA), rows, kc, ws.EdgeA);
                     }
 
-                    for (int ir = 0; ir < mt; ir += MR)
+                    float* cTile = cBlock + (ir * (nint)n) + jr;
+                    if (rows == MR && cols == nr)
                     {
-                        int rows = Math.Min(MR, mt - ir);
-                        float* s = ws.A + (ir * kc);
-                        nint rs = 1, cs = MR;
-                        if (!packA && rows == MR)
-                        {
-                            s = aBlock + (ir * rsA);
-                            (rs, cs) = (rsA, csA);
-                        }
-                        else if (!packA)
-                        {
-                            s = ws.EdgeA;
-                            cs = PackA(aBlock + (ir * rsA), rows, kc, ws.EdgeA);
-                        }
-
-                        float* cTile = c + ((i0 + ir) * (nint)n) + j0 + jr;
-                        if (rows == MR && cols == nr)
-                        {
-                            Kernel<TV, TS>(kc, s, rs, cs, bs, ldb, cTile, n, cols > w);
-                            continue;
-                        }
-                        // A ragged edge: compute the full register tile into scratch, add back only what exists.
-                        new Span<float>(ws.C, MR * MaxNR).Clear();
-                        Kernel<TV, TS>(kc, s, rs, cs, bs, ldb, ws.C, MaxNR, cols > w);
-                        for (int r = 0; r < rows; r++)
-                            System.Numerics.Tensors.TensorPrimitives.Add(
-                                new ReadOnlySpan<float>(cTile + (r * (nint)n), cols),
-                                new ReadOnlySpan<float>(ws.C + (r * MaxNR), cols),
-                                new Span<float>(cTile + (r * (nint)n), cols));
+                        Kernel<TV, TS>(kc, s, rs, cs, bs, ldb, cTile, n, wide: true);
+                        continue;
                     }
+                    // A ragged edge: compute the full register tile into scratch, add back only what exists.
+                    new Span<float>(ws.C, MR * MaxNR).Clear();
+                    Kernel<TV, TS>(kc, s, rs, cs, bs, ldb, ws.C, MaxNR, wide: cols > w);
+                    for (int r = 0; r < rows; r++)
+                        System.Numerics.Tensors.TensorPrimitives.Add(
+                            new ReadOnlySpan<float>(cTile + (r * (nint)n), cols),
+                            new ReadOnlySpan<float>(ws.C + (r * MaxNR), cols),
+                            new Span<float>(cTile + (r * (nint)n), cols));
                 }
             }
         }
 
         // Copies rows [0, mt) × columns [0, kc) of the A block into strips of MR rows: strip s holds, for each p, the
-        // MR values A(s·MR + r, p) side by side (zeros past the last row). Returns the strip's column stride, MR.
-        private nint PackA(float* aBlock, int mt, int kc, float* dst)
+        // MR values A(s·MR + r, p) side by side (zeros past the last row).
+        private void PackA(float* aBlock, int mt, int kc, float* dst)
         {
             for (int s0 = 0; s0 < mt; s0 += MR, dst += MR * kc)
             {
@@ -268,18 +288,26 @@ internal static unsafe class GemmFloat
                     }
                 }
             }
-            return MR;
         }
 
-        // Copies rows [0, kc) × columns [0, nt) of the B block into strips nr wide: strip t holds, for each p, the
-        // nr values B(p, t·nr + q) side by side (zeros past the last column). Returns the row stride, nr.
-        private nint PackB(float* bBlock, int nt, int kc, int nr, float* dst)
+        // Copies rows [0, kc) × columns [0, nt) of the B block into strips nr = 2 vectors wide: strip t holds, for
+        // each p, the nr values B(p, t·nr + q) side by side (zeros past the last column).
+        private void PackB<TV, TS>(float* bBlock, int nt, int kc, float* dst) where TV : struct where TS : ISimd<TV>
         {
+            int w = TS.Width, nr = 2 * w;
             for (int t0 = 0; t0 < nt; t0 += nr, dst += nr * kc)
             {
                 int cols = Math.Min(nr, nt - t0);
                 float* src = bBlock + (t0 * csB);
-                if (csB == 1)
+                if (csB == 1 && cols == nr)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        TS.Store(dst + (p * nr), TS.Load(src + (p * rsB)));
+                        TS.Store(dst + (p * nr) + w, TS.Load(src + (p * rsB) + w));
+                    }
+                }
+                else if (csB == 1)
                 {
                     for (int p = 0; p < kc; p++)
                     {
@@ -290,17 +318,42 @@ internal static unsafe class GemmFloat
                 }
                 else
                 {
-                    // op(B) = Bᵀ: walk each stored row of B (contiguous along p) into one column of the strip.
+                    // op(B) = Bᵀ: each stored row q of B (contiguous along p) becomes column q of the strip. Eight
+                    // rows at a time go through an 8×8 register transpose where AVX has one; the rest one by one.
+                    int p8 = Avx.IsSupported && cols == nr && nr % 8 == 0 ? kc / 8 * 8 : 0;
+                    for (int q = 0; q < nr && p8 > 0; q += 8)
+                        for (int p = 0; p < p8; p += 8)
+                            Transpose8x8(src + (q * csB) + p, csB, dst + (p * nr) + q, nr);
                     for (int q = 0; q < nr; q++)
                     {
                         float* col = src + (q * csB);
-                        if (q < cols) for (int p = 0; p < kc; p++) dst[(p * nr) + q] = col[p];
+                        if (q < cols) for (int p = p8; p < kc; p++) dst[(p * nr) + q] = col[p];
                         else for (int p = 0; p < kc; p++) dst[(p * nr) + q] = 0;
                     }
                 }
             }
-            return nr;
         }
+    }
+
+    // dst[j·ldd + i] = src[i·lds + j] for an 8×8 block: the usual unpack / shuffle / lane-swap sequence.
+    private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds),
+            r2 = Avx.LoadVector256(src + (2 * lds)), r3 = Avx.LoadVector256(src + (3 * lds)),
+            r4 = Avx.LoadVector256(src + (4 * lds)), r5 = Avx.LoadVector256(src + (5 * lds)),
+            r6 = Avx.LoadVector256(src + (6 * lds)), r7 = Avx.LoadVector256(src + (7 * lds));
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
+            t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE),
+            s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + (2 * ldd), Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + (3 * ldd), Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + (4 * ldd), Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + (5 * ldd), Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + (6 * ldd), Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + (7 * ldd), Avx.Permute2x128(s3, s7, 0x31));
     }
 
     // The micro-kernel: C[0:6, 0:nr] += Σ_p a(·, p) ⊗ b(p, ·) with the 6×nr tile held in registers. A(r, p) is
@@ -405,6 +458,8 @@ internal static unsafe class GemmFloat
 
         static abstract TV Load(float* p);
 
+        static abstract void Store(float* p, TV v);
+
         static abstract TV Broadcast(float* p);
 
         static abstract TV Fma(TV x, TV y, TV addend);
@@ -417,6 +472,8 @@ internal static unsafe class GemmFloat
         public static int Width => Vector512<float>.Count;
 
         public static Vector512<float> Load(float* p) => Vector512.Load(p);
+
+        public static void Store(float* p, Vector512<float> v) => Vector512.Store(v, p);
 
         public static Vector512<float> Broadcast(float* p) => Vector512.Create(*p);
 
@@ -432,6 +489,8 @@ internal static unsafe class GemmFloat
 
         public static Vector256<float> Load(float* p) => Vector256.Load(p);
 
+        public static void Store(float* p, Vector256<float> v) => Vector256.Store(v, p);
+
         public static Vector256<float> Broadcast(float* p) => Vector256.Create(*p);
 
         public static Vector256<float> Fma(Vector256<float> x, Vector256<float> y, Vector256<float> addend) =>
@@ -445,6 +504,8 @@ internal static unsafe class GemmFloat
         public static int Width => Vector<float>.Count;
 
         public static Vector<float> Load(float* p) => Vector.Load(p);
+
+        public static void Store(float* p, Vector<float> v) => Vector.Store(v, p);
 
         public static Vector<float> Broadcast(float* p) => new(*p);
 

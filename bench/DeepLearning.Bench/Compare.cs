@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace DeepLearning.Bench;
+
+/// <summary>
+/// The comparison harness: the same work through the scratch half and through TorchSharp, timed in one run,
+/// interleaved sample by sample so that a busy machine slows both sides alike, then reported side by side.
+/// </summary>
+public static class Compare
+{
+    /// <summary>One row of the comparison: a scratch workload, its framework twin (if any), and the goal for the ratio.</summary>
+    private sealed record Case(string Name, Func<IWorkload> Scratch, string FrameworkKey, double? Flops = null, double? GoalRatio = null);
+
+    /// <summary>Timing of one side: per-operation seconds of every sample, and managed bytes allocated per operation.</summary>
+    private sealed record Timing(List<double> Seconds, double BytesPerOp)
+    {
+        public double Median => Percentile(0.5);
+
+        public double Best => Seconds.Min();
+
+        private double Percentile(double q)
+        {
+            var s = Seconds.Order().ToList();
+            return s[(int)Math.Round(q * (s.Count - 1))];
+        }
+    }
+
+    /// <summary>Runs every case and prints the tables; returns 0.</summary>
+    public static int Run(string[] args)
+    {
+        int rounds = IntOption(args, "--rounds", 60);
+        double sampleSeconds = IntOption(args, "--sample-ms", 2) / 1000.0;
+        string? only = StringOption(args, "--filter");
+        Console.WriteLine($"# Scratch vs TorchSharp — {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC");
+        Console.WriteLine();
+        Console.WriteLine($"machine: {Machine.Describe()}");
+        Console.WriteLine($"load average at start: {Machine.LoadAverage()} (on {Environment.ProcessorCount} CPUs)");
+        var peak = Machine.DetectPeak();
+        Console.WriteLine(peak.Describe());
+        double ceiling1 = Machine.MeasureFmaCeiling(1), ceilingAll = Machine.MeasureFmaCeiling(Environment.ProcessorCount);
+        Console.WriteLine($"measured in-register FMA ceiling (best short bursts): 1 thread {ceiling1:F1} GFLOP/s (≈ {ceiling1 / (peak.FlopPerCycle):F2} GHz effective), {Environment.ProcessorCount} threads {ceilingAll:F1} GFLOP/s");
+        var (torchOk, torchWhy) = Framework.Probe(args);
+        Console.WriteLine(torchOk ? $"framework: {torchWhy}" : $"comparison with TorchSharp: skipped — {torchWhy}");
+        Console.WriteLine($"method: {rounds} rounds of ~{sampleSeconds * 1000:F0} ms samples per side, scratch and framework alternating; per-op median and best sample. Ratio = framework time / scratch time (> 1: scratch is faster).");
+        Console.WriteLine();
+
+        var cases = Cases().Where(c => only is null || c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToList();
+        var results = new List<(Case Case, Timing Scratch, Timing? Torch)>();
+        foreach (var c in cases)
+        {
+            Console.Error.Write($"  {c.Name} …");
+            IWorkload scratch = c.Scratch();
+            IWorkload? torch = torchOk ? Framework.Create(c.FrameworkKey) : null;
+            var (s, t) = Measure(scratch, torch, rounds, sampleSeconds);
+            results.Add((c, s, t));
+            Console.Error.WriteLine(" done");
+            (torch as IDisposable)?.Dispose();
+        }
+
+        Console.WriteLine("| workload | scratch median | scratch best | alloc/op | TorchSharp median | TorchSharp best | ratio (median) | ratio (best) | goal |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        foreach (var (c, s, t) in results)
+        {
+            string goal = c.GoalRatio is double g
+                ? t is null ? $"≥ {g:0.0#}× (not measured)" : $"≥ {g:0.0#}× — {(t.Median / s.Median >= g ? "met" : "NOT met")}"
+                : "";
+            Console.WriteLine($"| {c.Name} | {Time(s.Median)} | {Time(s.Best)} | {Bytes(s.BytesPerOp)} | {(t is null ? "—" : Time(t.Median))} | {(t is null ? "—" : Time(t.Best))} | " +
+                              $"{(t is null ? "—" : $"{t.Median / s.Median:F2}×")} | {(t is null ? "—" : $"{t.Best / s.Best:F2}×")} | {goal} |");
+        }
+        Console.WriteLine();
+
+        Console.WriteLine("| GEMM (float32, square) | scratch GFLOP/s median / best | % of theoretical peak (best) | % of measured FMA ceiling (best) | TorchSharp GFLOP/s median / best |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var (c, s, t) in results.Where(r => r.Case.Flops is not null))
+        {
+            double f = c.Flops!.Value / 1e9;
+            bool parallel = c.Flops >= 2.0 * (1 << 21);
+            double theory = parallel ? peak.Gflops : peak.GflopsPerCore, ceiling = parallel ? ceilingAll : ceiling1;
+            Console.WriteLine($"| {c.Name}{(parallel ? $" ({Environment.ProcessorCount} threads)" : " (1 thread)")} | {f / s.Median:F1} / {f / s.Best:F1} | {100 * f / s.Best / theory:F0} % of {theory:F0} | {100 * f / s.Best / ceiling:F0} % of {ceiling:F0} | " +
+                              $"{(t is null ? "—" : $"{f / t.Median:F1} / {f / t.Best:F1}")} |");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"load average at end: {Machine.LoadAverage()}");
+        return 0;
+    }
+
+    private static List<Case> Cases() =>
+    [
+        new("GEMM 64³", () => new Scratch.GemmWork(64), "gemm64", Flops: 2.0 * 64 * 64 * 64),
+        new("GEMM 256³", () => new Scratch.GemmWork(256), "gemm256", Flops: 2.0 * 256 * 256 * 256),
+        new("GEMM 1024³", () => new Scratch.GemmWork(1024), "gemm1024", Flops: 2.0 * 1024 * 1024 * 1024),
+        new("MLP 64→128→10 SGD step, batch 64", () => new Scratch.MlpStep(), "mlp", GoalRatio: 1.0),
+        new("BatchNorm1d fwd+bwd, 256×128", () => new Scratch.BatchNormStep(), "batchnorm"),
+    ];
+
+    // Warm both sides up, pick a repetition count per sample, then alternate samples (order flipped every round).
+    private static (Timing Scratch, Timing? Torch) Measure(IWorkload scratch, IWorkload? torch, int rounds, double sampleSeconds)
+    {
+        int repsS = Calibrate(scratch, sampleSeconds), repsT = torch is null ? 0 : Calibrate(torch, sampleSeconds);
+        List<double> s = [], t = [];
+        for (int r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0) s.Add(Sample(scratch, repsS));
+            if (torch is not null) t.Add(Sample(torch, repsT));
+            if (r % 2 == 1) s.Add(Sample(scratch, repsS));
+        }
+        return (new Timing(s, AllocatedPerOp(scratch)), torch is null ? null : new Timing(t, AllocatedPerOp(torch)));
+    }
+
+    private static int Calibrate(IWorkload w, double sampleSeconds)
+    {
+        var sw = Stopwatch.StartNew();
+        int runs = 0;
+        while (runs < 5 || sw.Elapsed.TotalSeconds < 0.3) { w.Run(); runs++; }
+        double best = double.MaxValue;
+        for (int i = 0; i < 5; i++) best = Math.Min(best, Sample(w, 1));
+        return Math.Max(1, (int)(sampleSeconds / best));
+    }
+
+    private static double Sample(IWorkload w, int reps)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < reps; i++) w.Run();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / reps;
+    }
+
+    // Managed bytes per operation over all threads (GEMM helpers included), after warm-up.
+    private static double AllocatedPerOp(IWorkload w)
+    {
+        const int reps = 50;
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < reps; i++) w.Run();
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)reps;
+    }
+
+    private static string Time(double seconds) => seconds switch
+    {
+        < 1e-3 => $"{seconds * 1e6:F1} µs",
+        < 1 => $"{seconds * 1e3:F2} ms",
+        _ => $"{seconds:F2} s",
+    };
+
+    private static string Bytes(double b) => b < 1 ? "0 B" : b < 10_000 ? $"{b:F0} B" : $"{b / 1024:F0} KiB";
+
+    private static int IntOption(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out int v) ? v : fallback;
+    }
+
+    private static string? StringOption(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
