@@ -543,12 +543,10 @@ public static class Activations
     private static class ErfTable
     {
         public const double End = 6;
-        private const int PerUnit = 32, Terms = 12; // |h| ≤ 1/64: the first omitted term is below 1e-20 relative
+        private const int PerUnit = 32, Terms = 12; // |h| ≤ 1/64, so the omitted terms are far below double precision
         private static readonly double[] Erf, Erfc, Coefficients;
 
-#pragma warning disable CA1810 // one loop fills three tables; field initializers would need three passes
         static ErfTable()
-#pragma warning restore CA1810
         {
             int count = ((int)End * PerUnit) + 1;
             (Erf, Erfc, Coefficients) = (new double[count], new double[count], new double[count * Terms]);
