@@ -68,7 +68,7 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
     public T Loss(NDArray<T> x, int[] labels)
     {
         CheckBatch(x, labels, nameof(x), nameof(labels));
-        return SoftmaxCrossEntropy(ForwardAll(x).Z[^1], labels).Loss;
+        return Losses.CrossEntropy.Forward(ForwardAll(x).Z[^1], labels).Loss;
     }
 
     /// <summary>Forward and backward on one batch: sets every parameter's Grad to ∂loss/∂parameter and returns the loss.</summary>
@@ -113,11 +113,8 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (validationX is not null) CheckBatch(validationX, validationLabels!, nameof(validationX), nameof(validationLabels));
 
         int n = x.Dim(0), features = Sizes[0];
-        T lr = T.CreateChecked(learningRate), mu = T.CreateChecked(momentum);
-        var parameters = Parameters.ToList();
-        var velocity = parameters.Select(p => p.Value.ZerosLike()).ToList();
+        var optimizer = new Sgd<T>([.. Parameters], learningRate, momentum);
         var history = new List<MlpEpoch>();
-        bool firstStep = true;
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             int[] order = rng.Permutation(n);
@@ -137,17 +134,7 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
                 T loss = Backprop(xb, yb, out int correct);
                 lossSum += double.CreateChecked(loss) * size;
                 correctSum += correct;
-
-                for (int k = 0; k < parameters.Count; k++)
-                {
-                    Span<T> theta = parameters[k].Value.Span, g = parameters[k].Grad.Span, v = velocity[k].Span;
-                    if (momentum == 0) { TensorPrimitives.MultiplyAdd(g, -lr, theta, theta); continue; }
-                    // torch.optim.SGD starts the buffer at the first gradient, not at μ·0 + g·(1 − dampening).
-                    if (firstStep) g.CopyTo(v);
-                    else TensorPrimitives.MultiplyAdd(v, mu, g, v);
-                    TensorPrimitives.MultiplyAdd(v, -lr, theta, theta);
-                }
-                firstStep = false;
+                optimizer.Step();
             }
             history.Add(validationX is null
                 ? new MlpEpoch(epoch, lossSum / n, (double)correctSum / n, null, null)
@@ -173,17 +160,14 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
     private T Backprop(NDArray<T> x, int[] labels, out int correct)
     {
         var (z, a) = ForwardAll(x);
-        var (loss, p) = SoftmaxCrossEntropy(z[^1], labels);
+        var (loss, lossCache) = Losses.CrossEntropy.Forward(z[^1], labels);
         int n = x.Dim(0);
         correct = 0;
         for (int i = 0; i < n; i++)
-            if (TensorPrimitives.IndexOfMax<T>(p.Row(i)) == labels[i]) correct++;
+            if (TensorPrimitives.IndexOfMax<T>(z[^1].Row(i)) == labels[i]) correct++;
 
-        // δ_L = ∂L/∂z_L = (p − onehot(y)) / N
-        var delta = p;
-        for (int i = 0; i < n; i++) delta[i, labels[i]] -= T.One;
-        TensorPrimitives.Multiply(delta.Span, T.One / T.CreateChecked(n), delta.Span);
-
+        // δ_L = ∂L/∂z_L = (softmax(z_L) − onehot(y)) / N
+        var delta = Losses.CrossEntropy.Backward(lossCache);
         for (int l = Layers.Count - 1; l >= 0; l--)
         {
             var layer = Layers[l];
@@ -191,58 +175,26 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
             layer.B!.Grad.Span.Clear();                                            // db_l = Σ_rows δ_l
             for (int i = 0; i < n; i++) TensorPrimitives.Add(layer.B.Grad.Span, delta.Row(i), layer.B.Grad.Span);
             if (l == 0) break;
-            var next = Gemm.MatMul(delta, layer.W.Value);                          // δ_{l−1} = (δ_l·W_l) ⊙ σ'(z_{l−1})
-            TensorPrimitives.Multiply(next.Span, SigmaPrime(z[l - 1], a[l]).Span, next.Span);
-            delta = next;
+            delta = SigmaBackward(Gemm.MatMul(delta, layer.W.Value), z[l - 1], a[l]); // δ_{l−1} = (δ_l·W_l) ⊙ σ'(z_{l−1})
         }
         return loss;
     }
 
-    // σ(z) for the hidden layers. TODO(lead): switch to Activations.* once Activations.cs is merged.
-    private NDArray<T> Sigma(NDArray<T> z)
+    // σ(z) for the hidden layers.
+    private NDArray<T> Sigma(NDArray<T> z) => Activation switch
     {
-        var a = z.ZerosLike();
-        switch (Activation)
-        {
-            case HiddenActivation.Relu: TensorPrimitives.Max(z.Span, T.Zero, a.Span); break;
-            case HiddenActivation.Tanh: TensorPrimitives.Tanh<T>(z.Span, a.Span); break;
-            default: TensorPrimitives.Sigmoid<T>(z.Span, a.Span); break;
-        }
-        return a;
-    }
+        HiddenActivation.Relu => Activations.Relu.Forward(z).Out,
+        HiddenActivation.Tanh => Activations.Tanh.Forward(z).Out,
+        _ => Activations.Sigmoid.Forward(z).Out,
+    };
 
-    // σ'(z), written with a = σ(z) where that is the usual form: tanh' = 1 − a², sigmoid' = a(1 − a).
-    private NDArray<T> SigmaPrime(NDArray<T> z, NDArray<T> a)
+    // dout ⊙ σ'(z), through the activation's own backward (ReLU needs z, tanh and sigmoid their output a = σ(z)).
+    private NDArray<T> SigmaBackward(NDArray<T> dout, NDArray<T> z, NDArray<T> a) => Activation switch
     {
-        var d = z.ZerosLike();
-        for (int i = 0; i < d.Length; i++)
-            d[i] = Activation switch
-            {
-                HiddenActivation.Relu => z[i] > T.Zero ? T.One : T.Zero,
-                HiddenActivation.Tanh => T.One - (a[i] * a[i]),
-                _ => a[i] * (T.One - a[i]),
-            };
-        return d;
-    }
-
-    // Mean cross-entropy of softmax(logits) and the probabilities p. Subtracting each row's max keeps exp from
-    // overflowing; −log p_y = log Σ e^(z − max) − (z_y − max). TODO(lead): switch to Losses.* once merged.
-    private static (T Loss, NDArray<T> P) SoftmaxCrossEntropy(NDArray<T> logits, int[] labels)
-    {
-        var p = logits.ZerosLike();
-        T loss = T.Zero;
-        for (int i = 0; i < logits.Dim(0); i++)
-        {
-            Span<T> zi = logits.Row(i), pi = p.Row(i);
-            T max = TensorPrimitives.Max<T>(zi);
-            TensorPrimitives.Subtract(zi, max, pi);
-            TensorPrimitives.Exp<T>(pi, pi);
-            T sum = TensorPrimitives.Sum<T>(pi);
-            TensorPrimitives.Divide(pi, sum, pi);
-            loss += T.Log(sum) - (zi[labels[i]] - max);
-        }
-        return (loss / T.CreateChecked(logits.Dim(0)), p);
-    }
+        HiddenActivation.Relu => Activations.Relu.Backward(dout, new Activations.Relu.Cache<T>(z)),
+        HiddenActivation.Tanh => Activations.Tanh.Backward(dout, new Activations.Tanh.Cache<T>(a)),
+        _ => Activations.Sigmoid.Backward(dout, new Activations.Sigmoid.Cache<T>(a)),
+    };
 
     private void CheckInput(NDArray<T> x, string name)
     {
