@@ -128,6 +128,8 @@ public class MlpTests
         using var p = net.Probabilities(x);
         Assert.Equal([5L, 1], z.shape);
         Assert.True(torch.allclose(p, z.sigmoid()));
+        using var logits = net.Logits(x);
+        Assert.True(torch.allclose(logits, z, rtol: 0, atol: 0));
         Assert.Equal(z.squeeze(1).gt(0).ToInts(), net.Predict(x));
         using var wrong = torch.randn(5, 9);
         var ex = Assert.Throws<ArgumentException>(() => net.forward(wrong));

@@ -47,6 +47,9 @@ public sealed class SeedDnn : Module<Tensor, Tensor>
         return fc4.forward(h).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The same as forward: the logit z [N, 1] (named for readers who expect <c>Logits</c> next to <c>Probabilities</c>).</summary>
+    public Tensor Logits(Tensor x) => forward(x);
+
     /// <summary>P(y = 1 | x) = σ(forward(x)), [N, 1], without building a graph.</summary>
     public Tensor Probabilities(Tensor x)
     {
