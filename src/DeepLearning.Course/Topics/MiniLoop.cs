@@ -1,3 +1,4 @@
+using DeepLearning.Scratch.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,8 +8,8 @@ namespace DeepLearning.Course;
 internal sealed record MiniRun(double FinalLoss, bool Diverged, IReadOnlyList<double> EpochLosses);
 
 /// <summary>
-/// The smallest minibatch-SGD loop the norm/init/backprop experiments need (cross-entropy, shuffled batches, NaN stop).
-/// TODO(lead): use Trainer — fw-train writes the real fit loop concurrently; swap this out once it is merged.
+/// The smallest training loops the lesson experiments need (cross-entropy, shuffled minibatches, SGD/Adam). They stay
+/// internal: notebooks train with the Trainer; experiments that only need "train briefly, measure" use these.
 /// </summary>
 internal static class MiniLoop
 {
@@ -56,4 +57,55 @@ internal static class MiniLoop
         model.train(wasTraining);
         return (loss, accuracy);
     }
+
+    /// <summary>Trains <paramref name="model"/> on (x, y) and returns the mean training loss of each epoch.</summary>
+    public static double[] Fit(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, int epochs, int batchSize,
+        double learningRate, int seed, double momentum = 0.9, bool adam = false)
+    {
+        torch.manual_seed(seed);
+        using var optimizer = adam
+            ? (optim.Optimizer)torch.optim.Adam(model.parameters(), learningRate)
+            : torch.optim.SGD(model.parameters(), learningRate, momentum: momentum);
+        long n = x.shape[0];
+        double[] losses = new double[epochs];
+        model.train();
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            using var order = torch.randperm(n);
+            double sum = 0;
+            for (long start = 0; start < n; start += batchSize)
+            {
+                using var scope = torch.NewDisposeScope();
+                var idx = order.narrow(0, start, Math.Min(batchSize, n - start));
+                if (idx.shape[0] < 2) continue; // batch norm needs two examples
+                var loss = torch.nn.functional.cross_entropy(model.forward(x.index_select(0, idx)), y.index_select(0, idx));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                sum += loss.item<float>() * idx.shape[0];
+            }
+            losses[epoch] = sum / n;
+        }
+        return losses;
+    }
+
+    /// <summary>The fraction of examples whose arg-max logit is the label (evaluation mode, no graph).</summary>
+    public static double Accuracy(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            using var scope = torch.NewDisposeScope();
+            return model.forward(x).argmax(1).eq(y).to_type(ScalarType.Float64).mean().item<double>();
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    /// <summary>A dataset's inputs as a float32 tensor (shape as stored) and its labels as int64.</summary>
+    public static (Tensor X, Tensor Y) Tensors(Dataset data) => (data.X.ToTensor(), Bridge.Labels(data.Labels));
 }
