@@ -4,7 +4,6 @@ using static TorchSharp.torch;
 
 namespace DeepLearning.Course.Tests;
 
-[Collection(TorchRandom.Name)]
 public class BackpropTests
 {
     [Theory]

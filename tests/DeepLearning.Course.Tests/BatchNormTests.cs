@@ -2,7 +2,6 @@ using TorchSharp;
 
 namespace DeepLearning.Course.Tests;
 
-[Collection(TorchRandom.Name)]
 public class BatchNormTests
 {
     // (features, batch, length, steps, seed): [N, C] and [N, C, L] inputs, a batch of two, several steps.
