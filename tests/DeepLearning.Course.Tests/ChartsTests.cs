@@ -165,6 +165,8 @@ public class ChartsTests
         Assert.Equal(4, shapes.Count);                                 // best and stop, in each panel
         Assert.Equal(2, shapes.Count(s => (string?)s!["xref"] == "x2"));
         Assert.Contains(Layout(f)["annotations"]!.AsArray(), a => (string?)a!["text"] == "early stop");
+        var onlyValidAccuracy = Charts.LossCurves([1.0, 0.5], validAccuracy: [0.5, 0.6]);
+        Assert.True((bool)Trace(onlyValidAccuracy, "validation")["showlegend"]!);   // its only appearance has a legend entry
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public static partial class Charts
         bool accuracyPanel = trainAccuracy is not null || validAccuracy is not null;
         var accuracy = new List<GenericChart>();
         if (trainAccuracy is not null) accuracy.Add(Line(epochs, trainAccuracy, "train", train, showLegend: false, group: "train"));
-        if (validAccuracy is not null) accuracy.Add(Line(epochs, validAccuracy, "validation", valid, dashed: true, showLegend: false, group: "validation"));
+        if (validAccuracy is not null) accuracy.Add(Line(epochs, validAccuracy, "validation", valid, dashed: true, showLegend: validLoss is null, group: "validation"));
 
         var panels = new List<Panel> { new(loss, Axis("epoch"), Axis("loss", log: logY)) };
         if (accuracyPanel) panels.Add(new(accuracy, Axis("epoch"), Axis("accuracy")));

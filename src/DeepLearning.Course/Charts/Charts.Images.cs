@@ -66,7 +66,8 @@ public static partial class Charts
     /// <summary>
     /// Grayscale images in a grid: digits, conv filters, feature maps. <paramref name="images"/> is [N, 1, H, W],
     /// [N, H, W] or a single [H, W]. Each image is scaled to its own min..max unless <paramref name="sharedScale"/>
-    /// (then one color bar for all). <paramref name="invert"/> draws high values dark (ink on paper).
+    /// (then one color bar for all). <paramref name="invert"/> draws high values dark (ink on paper). Non-finite
+    /// pixels are left blank.
     /// </summary>
     public static Figure ImageGrid(NDArray<float> images, IReadOnlyList<string>? titles = null, int columns = 8,
         bool sharedScale = false, bool invert = false, string title = "Images")

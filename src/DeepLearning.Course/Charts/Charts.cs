@@ -26,12 +26,13 @@ public static partial class Charts
     /// <summary>The color of series <paramref name="index"/> (cycles through <see cref="Palette"/>).</summary>
     public static string ColorOf(int index) => Palette[((index % Palette.Count) + Palette.Count) % Palette.Count];
 
-    private const string Ink = "#2a3f5f";       // text and axis lines
+    private const string Ink = "#2a3f5f";            // text
     private const string GridColor = "#e8e8e8";      // grid lines: visible, never louder than data
-    private const string Mark = "#444444";      // reference lines and markers (best epoch, minimum)
+    private const string Mark = "#444444";           // reference lines and markers (best epoch, minimum)
 
     // White background, light grid, Tableau colors; the template's xaxis/yaxis apply to every subplot's axes.
-    private static readonly Template CourseTemplate = Template.init<Trace>(
+    // A new one per figure: Plotly.NET merges layouts in place, so a shared instance could be changed by a learner's Combine.
+    private static Template CourseTemplate() => Template.init<Trace>(
         Layout.init<string>(
             Font: Font.init(Family: StyleParam.FontFamily.Arial, Size: 13, Color: Color.fromString(Ink)),
             PaperBGColor: Color.fromString("white"),
@@ -133,7 +134,7 @@ public static partial class Charts
             .With("title", new { text = title, x = 0.0, xref = "paper", y = 1.0, yref = "container", yanchor = "top", pad = new { t = 12 }, font = new { size = 16 } })
             .With("showlegend", legendHeight > 0).With("legend", legend).With("height", height).With("autosize", true)
             .With("margin", new { l = left, r = right, t = top, b = bottom });
-        var styled = chart.WithTemplate(CourseTemplate).WithLayout(layout)
+        var styled = chart.WithTemplate(CourseTemplate()).WithLayout(layout)
             .WithConfig(Config.init(Responsive: true, Displaylogo: false));
         return new Figure(styled, title, height);
     }
