@@ -68,8 +68,7 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
     public T Loss(NDArray<T> x, int[] labels)
     {
         CheckBatch(x, labels, nameof(x), nameof(labels));
-        var logits = ForwardAll(x).Z[^1];
-        return SoftmaxCrossEntropy(logits, labels, logits.ZerosLike());
+        return Losses.CrossEntropy.Forward(ForwardAll(x).Z[^1], labels).Loss;
     }
 
     /// <summary>Forward and backward on one batch: sets every parameter's Grad to ∂loss/∂parameter and returns the loss.</summary>
@@ -114,12 +113,9 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (validationX is not null) CheckBatch(validationX, validationLabels!, nameof(validationX), nameof(validationLabels));
 
         int n = x.Dim(0), features = Sizes[0];
-        T lr = T.CreateChecked(learningRate), mu = T.CreateChecked(momentum);
-        var parameters = Parameters.ToList();
-        var velocity = parameters.Select(p => p.Value.ZerosLike()).ToList();
+        var optimizer = new Sgd<T>([.. Parameters], learningRate, momentum);
         var history = new List<MlpEpoch>();
         var batch = (X: new NDArray<T>([Math.Min(batchSize, n), features]), Labels: new int[Math.Min(batchSize, n)]);
-        bool firstStep = true;
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             int[] order = rng.Permutation(n);
@@ -138,17 +134,7 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
                 T loss = Backprop(xb, yb, out int correct);
                 lossSum += double.CreateChecked(loss) * size;
                 correctSum += correct;
-
-                for (int k = 0; k < parameters.Count; k++)
-                {
-                    Span<T> theta = parameters[k].Value.Span, g = parameters[k].Grad.Span, v = velocity[k].Span;
-                    if (momentum == 0) { TensorPrimitives.MultiplyAdd(g, -lr, theta, theta); continue; }
-                    // torch.optim.SGD starts the buffer at the first gradient, not at μ·0 + g·(1 − dampening).
-                    if (firstStep) g.CopyTo(v);
-                    else TensorPrimitives.MultiplyAdd(v, mu, g, v);
-                    TensorPrimitives.MultiplyAdd(v, -lr, theta, theta);
-                }
-                firstStep = false;
+                optimizer.Step();
             }
             history.Add(validationX is null
                 ? new MlpEpoch(epoch, lossSum / n, (double)correctSum / n, null, null)
@@ -160,9 +146,9 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     // The activations of one batch: z[l] = a[l]·W_lᵀ + b_l and a[l+1] = σ(z[l]), with a[0] = x (not copied); the
     // last z is the logits. delta[l] = ∂L/∂z[l] for the backward pass (delta[^1] holds the softmax first).
-    private sealed class Activations
+    private sealed class Buffers
     {
-        public Activations(IReadOnlyList<int> sizes, int n)
+        public Buffers(IReadOnlyList<int> sizes, int n)
         {
             Z = [.. Enumerable.Range(1, sizes.Count - 1).Select(l => new NDArray<T>([n, sizes[l]]))];
             A = [null!, .. Z[..^1].Select(z => z.ZerosLike())];
@@ -177,18 +163,18 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     // Kept per batch size between calls, so a training loop allocates nothing per step (a partial last batch gets its own).
-    private readonly Dictionary<int, Activations> buffers = [];
+    private readonly Dictionary<int, Buffers> buffers = [];
 
-    private Activations BuffersFor(int n)
+    private Buffers BuffersFor(int n)
     {
-        if (!buffers.TryGetValue(n, out var acts)) buffers[n] = acts = new Activations(Sizes, n);
+        if (!buffers.TryGetValue(n, out var acts)) buffers[n] = acts = new Buffers(Sizes, n);
         return acts;
     }
 
     // Fresh arrays, for results handed to the caller (Logits, Loss).
-    private Activations ForwardAll(NDArray<T> x) => Forward(x, new Activations(Sizes, x.Dim(0)));
+    private Buffers ForwardAll(NDArray<T> x) => Forward(x, new Buffers(Sizes, x.Dim(0)));
 
-    private Activations Forward(NDArray<T> x, Activations acts)
+    private Buffers Forward(NDArray<T> x, Buffers acts)
     {
         acts.A[0] = x;
         for (int l = 0; l < Layers.Count; l++)
@@ -204,18 +190,15 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         var acts = Forward(x, BuffersFor(x.Dim(0)));
         var (z, a) = (acts.Z, acts.A);
-        var p = acts.Delta[^1];
-        T loss = SoftmaxCrossEntropy(z[^1], labels, p);
+        var delta = acts.Delta[^1];
+        T loss = Losses.CrossEntropy.ForwardInto(z[^1], labels, delta);
         int n = x.Dim(0);
         correct = 0;
         for (int i = 0; i < n; i++)
-            if (TensorPrimitives.IndexOfMax<T>(p.Row(i)) == labels[i]) correct++;
+            if (TensorPrimitives.IndexOfMax<T>(z[^1].Row(i)) == labels[i]) correct++;
 
-        // δ_L = ∂L/∂z_L = (p − onehot(y)) / N, computed in place over p
-        var delta = p;
-        for (int i = 0; i < n; i++) delta[i, labels[i]] -= T.One;
-        TensorPrimitives.Multiply(delta.Span, T.One / T.CreateChecked(n), delta.Span);
-
+        // δ_L = ∂L/∂z_L = (softmax(z_L) − onehot(y)) / N, in place over the probabilities
+        Losses.CrossEntropy.BackwardInto(delta, labels, delta);
         for (int l = Layers.Count - 1; l >= 0; l--)
         {
             // dW_l = δ_lᵀ·a_l, db_l = Σ_rows δ_l and (below the first layer) δ_{l−1} = (δ_l·W_l) ⊙ σ'(z_{l−1})
@@ -223,57 +206,32 @@ public sealed class Mlp<T> where T : unmanaged, IFloatingPointIeee754<T>
             var next = l > 0 ? acts.Delta[l - 1] : null;
             Linear.BackwardInto(delta, a[l], layer.W.Value, next, layer.W.Grad, layer.B!.Grad);
             if (next is null) break;
-            MultiplySigmaPrime(next, z[l - 1], a[l]);
+            SigmaBackward(next, z[l - 1], a[l]);
             delta = next;
         }
         return loss;
     }
 
-    // a = σ(z) for the hidden layers. TODO(lead): switch to Activations.* once Activations.cs is merged.
+    // a = σ(z) for the hidden layers.
     private void Sigma(NDArray<T> z, NDArray<T> a)
     {
         switch (Activation)
         {
-            case HiddenActivation.Relu: TensorPrimitives.Max(z.Span, T.Zero, a.Span); break;
-            case HiddenActivation.Tanh: TensorPrimitives.Tanh<T>(z.Span, a.Span); break;
-            default: TensorPrimitives.Sigmoid<T>(z.Span, a.Span); break;
+            case HiddenActivation.Relu: Activations.Relu.ForwardInto(z, a); break;
+            case HiddenActivation.Tanh: Activations.Tanh.ForwardInto(z, a); break;
+            default: Activations.Sigmoid.ForwardInto(z, a); break;
         }
     }
 
-    // d ⊙= σ'(z), written with a = σ(z) where that is the usual form: tanh' = 1 − a², sigmoid' = a(1 − a).
-    private void MultiplySigmaPrime(NDArray<T> d, NDArray<T> z, NDArray<T> a)
+    // d ⊙= σ'(z) in place, through the activation's own backward (ReLU needs z, tanh and sigmoid their output a = σ(z)).
+    private void SigmaBackward(NDArray<T> d, NDArray<T> z, NDArray<T> a)
     {
-        Span<T> ds = d.Span, zs = z.Span, s = a.Span;
         switch (Activation)
         {
-            case HiddenActivation.Relu:
-                for (int i = 0; i < ds.Length; i++) if (!(zs[i] > T.Zero)) ds[i] = T.Zero;
-                break;
-            case HiddenActivation.Tanh:
-                for (int i = 0; i < ds.Length; i++) ds[i] *= T.One - (s[i] * s[i]);
-                break;
-            default:
-                for (int i = 0; i < ds.Length; i++) ds[i] *= s[i] * (T.One - s[i]);
-                break;
+            case HiddenActivation.Relu: Activations.Relu.BackwardInto(d, z, d); break;
+            case HiddenActivation.Tanh: Activations.Tanh.BackwardInto(d, a, d); break;
+            default: Activations.Sigmoid.BackwardInto(d, a, d); break;
         }
-    }
-
-    // Mean cross-entropy of softmax(logits), with the probabilities written to p. Subtracting each row's max keeps
-    // exp from overflowing; −log p_y = log Σ e^(z − max) − (z_y − max). TODO(lead): switch to Losses.* once merged.
-    private static T SoftmaxCrossEntropy(NDArray<T> logits, int[] labels, NDArray<T> p)
-    {
-        T loss = T.Zero;
-        for (int i = 0; i < logits.Dim(0); i++)
-        {
-            Span<T> zi = logits.Row(i), pi = p.Row(i);
-            T max = TensorPrimitives.Max<T>(zi);
-            TensorPrimitives.Subtract(zi, max, pi);
-            TensorPrimitives.Exp<T>(pi, pi);
-            T sum = TensorPrimitives.Sum<T>(pi);
-            TensorPrimitives.Divide(pi, sum, pi);
-            loss += T.Log(sum) - (zi[labels[i]] - max);
-        }
-        return loss / T.CreateChecked(logits.Dim(0));
     }
 
     private void CheckInput(NDArray<T> x, string name)

@@ -114,8 +114,9 @@ public sealed class LinearLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Check.PositiveInt(inFeatures, nameof(inFeatures));
         Check.PositiveInt(outFeatures, nameof(outFeatures));
         ArgumentNullException.ThrowIfNull(rng);
-        W = new Parameter<T>(name + ".weight", DefaultInit(rng, inFeatures, outFeatures, inFeatures));
-        B = bias ? new Parameter<T>(name + ".bias", DefaultInit(rng, inFeatures, outFeatures)) : null;
+        W = new Parameter<T>(name + ".weight", new NDArray<T>([outFeatures, inFeatures]));
+        B = bias ? new Parameter<T>(name + ".bias", new NDArray<T>([outFeatures])) : null;
+        Init.LinearDefault(W.Value, B?.Value, rng);
     }
 
     /// <summary>The weight, [out, in].</summary>
@@ -138,9 +139,4 @@ public sealed class LinearLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (B is not null && g.Db is not null) TensorPrimitives.Add(B.Grad.Span, g.Db.Span, B.Grad.Span);
         return g.Dx;
     }
-
-    // PyTorch's default for nn.Linear: kaiming_uniform_(a=√5) on W and U(±1/√fan_in) on b both reduce to
-    // U(−1/√fan_in, 1/√fan_in). TODO(lead): switch to Init.cs once it is merged.
-    private static NDArray<T> DefaultInit(Rng rng, int fanIn, params int[] shape) =>
-        rng.UniformArray<T>(-1 / Math.Sqrt(fanIn), 1 / Math.Sqrt(fanIn), shape);
 }

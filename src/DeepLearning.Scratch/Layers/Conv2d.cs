@@ -1,0 +1,216 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace DeepLearning.Scratch;
+
+/// <summary>
+/// A (height, width) pair for kernel sizes, strides and paddings. An <see cref="int"/> converts to the same value
+/// on both axes and a tuple to one per axis, as PyTorch's <c>stride=2</c> / <c>stride=(2, 1)</c>.
+/// </summary>
+/// <param name="H">Along the height (rows).</param>
+/// <param name="W">Along the width (columns).</param>
+public readonly record struct Size2d(int H, int W)
+{
+    /// <summary>The same size on both axes.</summary>
+    public static implicit operator Size2d(int size) => new(size, size);
+
+    /// <summary>One size per axis, (height, width).</summary>
+    public static implicit operator Size2d((int H, int W) size) => new(size.H, size.W);
+
+    /// <inheritdoc/>
+    public override string ToString() => H == W ? $"{H}" : $"({H}, {W})";
+}
+
+/// <summary>What <see cref="Conv2d.Backward"/> needs: the input, the filters and the geometry of the call.</summary>
+public sealed record Conv2dCache<T>(NDArray<T> X, NDArray<T> W, bool HasBias, Size2d Stride, Size2d Padding)
+    where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>Gradients of a convolution: ∂L/∂x, ∂L/∂w and ∂L/∂b (null when the call had no bias).</summary>
+public sealed record Conv2dGrads<T>(NDArray<T> Dx, NDArray<T> Dw, NDArray<T>? Db)
+    where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>
+/// 2-D convolution (PyTorch's <c>F.conv2d</c>, really a cross-correlation): x [N, C, H, W] and filters
+/// w [F, C, kH, kW] give out [N, F, Ho, Wo] with Ho = ⌊(H + 2·pH − kH) / sH⌋ + 1 (same for Wo) and
+/// out[n, f, i, j] = b[f] + Σ_c Σ_p Σ_q x_pad[n, c, i·sH + p, j·sW + q] · w[f, c, p, q].
+/// </summary>
+/// <remarks>
+/// <para><b>im2col.</b> Each output value is a dot product between one filter (C·kH·kW numbers) and the input patch
+/// under it. Copy every patch of an image into one column of a matrix <c>cols</c> [C·kH·kW, Ho·Wo]; the filters,
+/// read as a matrix [F, C·kH·kW], times <c>cols</c> then computes all F filters at all Ho·Wo positions at once:
+/// one GEMM per image, whose [F, Ho·Wo] result already is that image's output in NCHW order. The copy costs memory
+/// (an input pixel lands in up to kH·kW columns) but turns a seven-deep loop nest into the single, tuned kernel
+/// every dense layer uses too (<see cref="Gemm"/>).</para>
+/// <para><b>Backward</b> is the same picture read backwards: out = w·cols, so ∂L/∂w = dout·colsᵀ (summed over the
+/// batch), ∂L/∂cols = wᵀ·dout, and col2im adds each column of ∂L/∂cols back onto the patch it was copied from.
+/// Overlapping patches add up: an input pixel used by several outputs collects a gradient from each of them.</para>
+/// </remarks>
+public static class Conv2d
+{
+    /// <summary>The output length along one axis: ⌊(size + 2·padding − kernel) / stride⌋ + 1.</summary>
+    public static int OutputSize(int size, int kernel, int stride, int padding) => ((size + (2 * padding) - kernel) / stride) + 1;
+
+    /// <summary>Convolves x [N, C, H, W] with w [F, C, kH, kW] (+ b [F]) by im2col + GEMM; stride defaults to 1, padding to 0.</summary>
+    public static (NDArray<T> Out, Conv2dCache<T> Cache) Forward<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b,
+        Size2d? stride = null, Size2d padding = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Geometry.Of(x, w, b, stride ?? 1, padding);
+        var y = new NDArray<T>([g.N, g.F, g.Ho, g.Wo]);
+        int image = g.C * g.H * g.W, outImage = g.F * g.P;
+        var cols = new T[g.Ckk * g.P]; // reused for every image of the batch
+        for (int n = 0; n < g.N; n++)
+        {
+            Im2Col(x.Data.AsSpan(n * image, image), g, cols);
+            var yn = y.Data.AsSpan(n * outImage, outImage);
+            Gemm.Multiply<T>(w.Data, cols, yn, g.F, g.P, g.Ckk); // [F, Ckk]·[Ckk, Ho·Wo]
+            if (b is not null)
+                for (int f = 0; f < g.F; f++)
+                    TensorPrimitives.Add(yn.Slice(f * g.P, g.P), b.Data[f], yn.Slice(f * g.P, g.P));
+        }
+        return (y, new Conv2dCache<T>(x, w, b is not null, stride ?? 1, padding));
+    }
+
+    /// <summary>Gradients of <see cref="Forward"/> given dout = ∂L/∂out [N, F, Ho, Wo]: dw = Σₙ dout·colsᵀ, dx = col2im(wᵀ·dout), db = Σ dout.</summary>
+    public static Conv2dGrads<T> Backward<T>(NDArray<T> dout, Conv2dCache<T> cache)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        var (x, w) = (cache.X, cache.W);
+        var g = Geometry.Of(x, w, null, cache.Stride, cache.Padding);
+        CheckDout(dout, [g.N, g.F, g.Ho, g.Wo]);
+        var dx = x.ZerosLike();
+        var dw = w.ZerosLike();
+        var db = cache.HasBias ? new NDArray<T>([g.F]) : null;
+        int image = g.C * g.H * g.W, outImage = g.F * g.P;
+        // The columns are recomputed rather than cached: they are up to kH·kW times larger than x.
+        var cols = new T[g.Ckk * g.P];
+        var dcols = new T[g.Ckk * g.P];
+        for (int n = 0; n < g.N; n++)
+        {
+            var doutN = dout.Data.AsSpan(n * outImage, outImage);
+            Im2Col(x.Data.AsSpan(n * image, image), g, cols);
+            Gemm.Multiply<T>(doutN, cols, dw.Data, g.F, g.Ckk, g.P, transB: true, accumulate: true); // dw += dout·colsᵀ
+            Gemm.Multiply<T>(w.Data, doutN, dcols, g.Ckk, g.P, g.F, transA: true);                  // dcols = wᵀ·dout
+            Col2Im(dcols, g, dx.Data.AsSpan(n * image, image));
+            if (db is not null)
+                for (int f = 0; f < g.F; f++)
+                    db.Data[f] += TensorPrimitives.Sum<T>(doutN.Slice(f * g.P, g.P));
+        }
+        return new Conv2dGrads<T>(dx, dw, db);
+    }
+
+    /// <summary>
+    /// The same convolution as <see cref="Forward"/>, written as the formula reads: a loop over every output value,
+    /// summing input × weight over channels and kernel positions (zero padding = skipping positions off the image).
+    /// Slow; it is the definition the im2col version is tested against.
+    /// </summary>
+    public static NDArray<T> ForwardNaive<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, Size2d? stride = null, Size2d padding = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Geometry.Of(x, w, b, stride ?? 1, padding);
+        var y = new NDArray<T>([g.N, g.F, g.Ho, g.Wo]);
+        for (int n = 0; n < g.N; n++)
+            for (int f = 0; f < g.F; f++)
+                for (int i = 0; i < g.Ho; i++)
+                    for (int j = 0; j < g.Wo; j++)
+                    {
+                        T sum = b is null ? T.Zero : b[f];
+                        for (int c = 0; c < g.C; c++)
+                            for (int p = 0; p < g.KH; p++)
+                                for (int q = 0; q < g.KW; q++)
+                                {
+                                    int h = (i * g.SH) - g.PH + p, v = (j * g.SW) - g.PW + q;
+                                    if (h >= 0 && h < g.H && v >= 0 && v < g.W)
+                                        sum += x[n, c, h, v] * w[f, c, p, q];
+                                }
+                        y[n, f, i, j] = sum;
+                    }
+        return y;
+    }
+
+    // Copies every kH×kW patch of one image [C, H, W] into a column: cols[(c, p, q), (i, j)] = x_pad[c, i·sH + p, j·sW + q].
+    internal static void Im2Col<T>(ReadOnlySpan<T> x, in Geometry g, Span<T> cols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int row = 0;
+        for (int c = 0; c < g.C; c++)
+            for (int p = 0; p < g.KH; p++)
+                for (int q = 0; q < g.KW; q++, row++)
+                    for (int i = 0; i < g.Ho; i++)
+                    {
+                        var dst = cols.Slice((row * g.P) + (i * g.Wo), g.Wo);
+                        int h = (i * g.SH) - g.PH + p;
+                        if ((uint)h >= (uint)g.H)
+                        {
+                            dst.Clear(); // a padding row
+                            continue;
+                        }
+                        var src = x.Slice(((c * g.H) + h) * g.W, g.W);
+                        for (int j = 0, v = q - g.PW; j < g.Wo; j++, v += g.SW)
+                            dst[j] = (uint)v < (uint)g.W ? src[v] : T.Zero;
+                    }
+    }
+
+    // The adjoint of Im2Col: adds each column back onto the patch it came from (padding positions are dropped).
+    internal static void Col2Im<T>(ReadOnlySpan<T> cols, in Geometry g, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int row = 0;
+        for (int c = 0; c < g.C; c++)
+            for (int p = 0; p < g.KH; p++)
+                for (int q = 0; q < g.KW; q++, row++)
+                    for (int i = 0; i < g.Ho; i++)
+                    {
+                        int h = (i * g.SH) - g.PH + p;
+                        if ((uint)h >= (uint)g.H) continue;
+                        var src = cols.Slice((row * g.P) + (i * g.Wo), g.Wo);
+                        var dst = dx.Slice(((c * g.H) + h) * g.W, g.W);
+                        for (int j = 0, v = q - g.PW; j < g.Wo; j++, v += g.SW)
+                            if ((uint)v < (uint)g.W) dst[v] += src[j];
+                    }
+    }
+
+    internal static void CheckDout<T>(NDArray<T> dout, int[] expected) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(dout);
+        if (!dout.Shape.AsSpan().SequenceEqual(expected))
+            throw new ArgumentException(
+                $"dout has shape {Shapes.Format(dout.Shape)} but the forward output had shape {Shapes.Format(expected)}.", nameof(dout));
+    }
+
+    /// <summary>The sizes of one convolution call, validated once so the loops can trust them.</summary>
+    internal readonly record struct Geometry(int N, int C, int H, int W, int F, int KH, int KW, int SH, int SW, int PH, int PW)
+    {
+        public int Ho => OutputSize(H, KH, SH, PH);
+        public int Wo => OutputSize(W, KW, SW, PW);
+        public int P => Ho * Wo;
+        public int Ckk => C * KH * KW;
+
+        public static Geometry Of<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, Size2d stride, Size2d padding)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            Check.Rank(x, 4, nameof(x), "N, C, H, W");
+            Check.Rank(w, 4, nameof(w), "outC, inC, kH, kW");
+            CheckStridePadding(stride, padding);
+            if (w.Shape[1] != x.Shape[1])
+                throw new ArgumentException(
+                    $"w has shape {Shapes.Format(w.Shape)}, so it expects {w.Shape[1]} input channels, but x has shape {Shapes.Format(x.Shape)} with {x.Shape[1]} channels (dimension 1).", nameof(w));
+            if (b is not null && (b.Rank != 1 || b.Shape[0] != w.Shape[0]))
+                throw new ArgumentException(
+                    $"b has shape {Shapes.Format(b.Shape)} but must be [{w.Shape[0]}]: one bias per filter of w {Shapes.Format(w.Shape)}.", nameof(b));
+            int hp = x.Shape[2] + (2 * padding.H), wp = x.Shape[3] + (2 * padding.W);
+            if (w.Shape[2] > hp || w.Shape[3] > wp)
+                throw new ArgumentException(
+                    $"The kernel {w.Shape[2]}×{w.Shape[3]} (w has shape {Shapes.Format(w.Shape)}) is larger than the padded input {hp}×{wp} (x has shape {Shapes.Format(x.Shape)}, padding {padding}).", nameof(w));
+            return new Geometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], w.Shape[0], w.Shape[2], w.Shape[3],
+                stride.H, stride.W, padding.H, padding.W);
+        }
+    }
+
+    internal static void CheckStridePadding(Size2d stride, Size2d padding)
+    {
+        if (stride.H <= 0 || stride.W <= 0)
+            throw new ArgumentOutOfRangeException(nameof(stride), stride, $"stride must be positive on both axes, got {stride}.");
+        if (padding.H < 0 || padding.W < 0)
+            throw new ArgumentOutOfRangeException(nameof(padding), padding, $"padding must be ≥ 0 on both axes, got {padding}.");
+    }
+}

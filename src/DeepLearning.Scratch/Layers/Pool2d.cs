@@ -1,0 +1,192 @@
+using System.Numerics;
+
+namespace DeepLearning.Scratch;
+
+/// <summary>What <see cref="MaxPool2d.Backward"/> needs: where each output's maximum came from (flat index into x).</summary>
+public sealed record MaxPool2dCache(int[] XShape, int[] OutShape, int[] Argmax);
+
+/// <summary>What <see cref="AvgPool2d.Backward"/> needs: the input shape and the window geometry.</summary>
+public sealed record AvgPool2dCache(int[] XShape, int[] OutShape, Size2d Kernel, Size2d Stride, Size2d Padding, bool CountIncludePad);
+
+/// <summary>What <see cref="GlobalAvgPool.Backward"/> needs: the input shape.</summary>
+public sealed record GlobalAvgPoolCache(int[] XShape);
+
+/// <summary>
+/// Max pooling (PyTorch's <c>F.max_pool2d</c>): each output is the largest value in its kH×kW window of x [N, C, H, W];
+/// padding counts as −∞. The gradient flows only to that largest value, so the forward pass remembers where it was.
+/// </summary>
+public static class MaxPool2d
+{
+    /// <summary>Pools x [N, C, H, W] into [N, C, Ho, Wo]; stride defaults to the kernel size (non-overlapping windows).</summary>
+    public static (NDArray<T> Out, MaxPool2dCache Cache) Forward<T>(NDArray<T> x, Size2d kernel, Size2d? stride = null, Size2d padding = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = PoolGeometry.Of(x, kernel, stride ?? kernel, padding);
+        var y = new NDArray<T>(g.OutShape);
+        int[] argmax = new int[y.Length];
+        int o = 0;
+        for (int plane = 0; plane < g.N * g.C; plane++)
+        {
+            int offset = plane * g.H * g.W;
+            for (int i = 0; i < g.Ho; i++)
+                for (int j = 0; j < g.Wo; j++, o++)
+                {
+                    var (h0, h1, w0, w1) = g.Window(i, j);
+                    int best = -1;
+                    for (int h = h0; h < h1; h++)
+                        for (int v = w0; v < w1; v++)
+                        {
+                            int at = offset + (h * g.W) + v;
+                            // Strict '>' keeps the first maximum in scan order (PyTorch's tie rule); NaN wins, as in PyTorch.
+                            if (best < 0 || x.Data[at] > x.Data[best] || T.IsNaN(x.Data[at])) best = at;
+                        }
+                    argmax[o] = best;
+                    y.Data[o] = x.Data[best];
+                }
+        }
+        return (y, new MaxPool2dCache(x.Shape, g.OutShape, argmax));
+    }
+
+    /// <summary>∂L/∂x: each dout goes to the position its maximum came from (overlapping windows add up).</summary>
+    public static NDArray<T> Backward<T>(NDArray<T> dout, MaxPool2dCache cache) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        Conv2d.CheckDout(dout, cache.OutShape);
+        var dx = new NDArray<T>(cache.XShape);
+        for (int o = 0; o < dout.Length; o++) dx.Data[cache.Argmax[o]] += dout.Data[o];
+        return dx;
+    }
+}
+
+/// <summary>
+/// Average pooling (PyTorch's <c>F.avg_pool2d</c>): each output is the mean of its kH×kW window of x [N, C, H, W].
+/// With <c>countIncludePad</c> (PyTorch's default) padded zeros count in the divisor; without, only real pixels do.
+/// </summary>
+public static class AvgPool2d
+{
+    /// <summary>Pools x [N, C, H, W] into [N, C, Ho, Wo]; stride defaults to the kernel size.</summary>
+    public static (NDArray<T> Out, AvgPool2dCache Cache) Forward<T>(NDArray<T> x, Size2d kernel, Size2d? stride = null,
+        Size2d padding = default, bool countIncludePad = true)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = PoolGeometry.Of(x, kernel, stride ?? kernel, padding);
+        var y = new NDArray<T>(g.OutShape);
+        int o = 0;
+        for (int plane = 0; plane < g.N * g.C; plane++)
+        {
+            int offset = plane * g.H * g.W;
+            for (int i = 0; i < g.Ho; i++)
+                for (int j = 0; j < g.Wo; j++, o++)
+                {
+                    var (h0, h1, w0, w1) = g.Window(i, j);
+                    T sum = T.Zero;
+                    for (int h = h0; h < h1; h++)
+                        for (int v = w0; v < w1; v++)
+                            sum += x.Data[offset + (h * g.W) + v];
+                    y.Data[o] = sum / T.CreateChecked(g.Divisor(i, j, countIncludePad));
+                }
+        }
+        return (y, new AvgPool2dCache(x.Shape, g.OutShape, kernel, stride ?? kernel, padding, countIncludePad));
+    }
+
+    /// <summary>∂L/∂x: each dout is shared equally (÷ divisor) by the pixels of its window.</summary>
+    public static NDArray<T> Backward<T>(NDArray<T> dout, AvgPool2dCache cache) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        Conv2d.CheckDout(dout, cache.OutShape);
+        var dx = new NDArray<T>(cache.XShape);
+        var g = new PoolGeometry(cache.XShape[0], cache.XShape[1], cache.XShape[2], cache.XShape[3], cache.Kernel, cache.Stride, cache.Padding);
+        int o = 0;
+        for (int plane = 0; plane < g.N * g.C; plane++)
+        {
+            int offset = plane * g.H * g.W;
+            for (int i = 0; i < g.Ho; i++)
+                for (int j = 0; j < g.Wo; j++, o++)
+                {
+                    var (h0, h1, w0, w1) = g.Window(i, j);
+                    T share = dout.Data[o] / T.CreateChecked(g.Divisor(i, j, cache.CountIncludePad));
+                    for (int h = h0; h < h1; h++)
+                        for (int v = w0; v < w1; v++)
+                            dx.Data[offset + (h * g.W) + v] += share;
+                }
+        }
+        return dx;
+    }
+}
+
+/// <summary>
+/// Global average pooling (PyTorch's <c>nn.AdaptiveAvgPool2d(1)</c>): x [N, C, H, W] → [N, C, 1, 1], the mean of each
+/// channel. ResNet's head uses it so the classifier sees one number per channel whatever the image size.
+/// </summary>
+public static class GlobalAvgPool
+{
+    /// <summary>Averages each channel of x [N, C, H, W] into out [N, C, 1, 1].</summary>
+    public static (NDArray<T> Out, GlobalAvgPoolCache Cache) Forward<T>(NDArray<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check.Rank(x, 4, nameof(x), "N, C, H, W");
+        int hw = x.Shape[2] * x.Shape[3];
+        if (hw == 0)
+            throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)}: an empty image has no average.", nameof(x));
+        var y = new NDArray<T>([x.Shape[0], x.Shape[1], 1, 1]);
+        for (int plane = 0; plane < y.Length; plane++)
+            y.Data[plane] = System.Numerics.Tensors.TensorPrimitives.Sum<T>(x.Data.AsSpan(plane * hw, hw)) / T.CreateChecked(hw);
+        return (y, new GlobalAvgPoolCache(x.Shape));
+    }
+
+    /// <summary>∂L/∂x: each channel's dout spread evenly, dout / (H·W), over its H×W pixels.</summary>
+    public static NDArray<T> Backward<T>(NDArray<T> dout, GlobalAvgPoolCache cache) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        Conv2d.CheckDout(dout, [cache.XShape[0], cache.XShape[1], 1, 1]);
+        var dx = new NDArray<T>(cache.XShape);
+        int hw = cache.XShape[2] * cache.XShape[3];
+        for (int plane = 0; plane < dout.Length; plane++)
+            dx.Data.AsSpan(plane * hw, hw).Fill(dout.Data[plane] / T.CreateChecked(hw));
+        return dx;
+    }
+}
+
+/// <summary>The window arithmetic shared by the pooling layers, validated once.</summary>
+internal readonly record struct PoolGeometry(int N, int C, int H, int W, Size2d Kernel, Size2d Stride, Size2d Padding)
+{
+    public int Ho => Conv2d.OutputSize(H, Kernel.H, Stride.H, Padding.H);
+    public int Wo => Conv2d.OutputSize(W, Kernel.W, Stride.W, Padding.W);
+    public int[] OutShape => [N, C, Ho, Wo];
+
+    // The window of output (i, j), clipped to the real (unpadded) pixels: rows [h0, h1), columns [w0, w1).
+    public (int H0, int H1, int W0, int W1) Window(int i, int j)
+    {
+        int h0 = (i * Stride.H) - Padding.H, w0 = (j * Stride.W) - Padding.W;
+        return (Math.Max(h0, 0), Math.Min(h0 + Kernel.H, H), Math.Max(w0, 0), Math.Min(w0 + Kernel.W, W));
+    }
+
+    // PyTorch's divisor: the window clipped to the padded image (count_include_pad) or to the real pixels.
+    public int Divisor(int i, int j, bool countIncludePad)
+    {
+        if (!countIncludePad)
+        {
+            var (h0, h1, w0, w1) = Window(i, j);
+            return (h1 - h0) * (w1 - w0);
+        }
+        int hs = (i * Stride.H) - Padding.H, ws = (j * Stride.W) - Padding.W;
+        int he = Math.Min(hs + Kernel.H, H + Padding.H), we = Math.Min(ws + Kernel.W, W + Padding.W);
+        return (he - hs) * (we - ws);
+    }
+
+    public static PoolGeometry Of<T>(NDArray<T> x, Size2d kernel, Size2d stride, Size2d padding)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check.Rank(x, 4, nameof(x), "N, C, H, W");
+        if (kernel.H <= 0 || kernel.W <= 0)
+            throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"kernel must be positive on both axes, got {kernel}.");
+        Conv2d.CheckStridePadding(stride, padding);
+        // PyTorch's rule: a window must always hold a real pixel, so padding may be at most half the kernel.
+        if (2 * padding.H > kernel.H || 2 * padding.W > kernel.W)
+            throw new ArgumentOutOfRangeException(nameof(padding), padding, $"padding {padding} must be at most half the kernel {kernel}.");
+        int hp = x.Shape[2] + (2 * padding.H), wp = x.Shape[3] + (2 * padding.W);
+        if (kernel.H > hp || kernel.W > wp)
+            throw new ArgumentException(
+                $"The kernel {kernel} is larger than the padded input {hp}×{wp} (x has shape {Shapes.Format(x.Shape)}, padding {padding}).", nameof(kernel));
+        return new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel, stride, padding);
+    }
+}

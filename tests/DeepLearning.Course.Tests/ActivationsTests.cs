@@ -1,0 +1,196 @@
+using DeepLearning.Scratch;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepLearning.Course.Tests;
+
+public class ActivationsTests
+{
+    public static TheoryData<string> AllNames() => [.. TorchActivations.Names];
+
+    public static TheoryData<string> Elementwise() => [.. TorchActivations.Elementwise];
+
+    [Fact]
+    public void Stacked_linear_layers_collapse_to_one_but_not_with_relu_between_them()
+    {
+        var r = ActivationExperiments.StackedLinearCollapse();
+        Assert.True(r.MaxAbsDiff < 1e-5, $"stack vs composed layer differ by {r.MaxAbsDiff}");
+        Assert.True(r.WithReluMaxAbsDiff > 1e-2, $"with ReLU the difference is only {r.WithReluMaxAbsDiff}");
+        Assert.Equal([4, 8], r.Weight.Shape);
+        Assert.Equal([4], r.Bias.Shape);
+    }
+
+    [Fact]
+    public void Collapse_works_for_custom_sizes_and_rejects_a_single_layer()
+    {
+        var r = ActivationExperiments.StackedLinearCollapse([3, 5, 2], batch: 4, seed: 2);
+        Assert.True(r.MaxAbsDiff < 1e-5);
+        Assert.Equal([2, 3], r.Weight.Shape);
+        var ex = Assert.Throws<ArgumentException>(() => ActivationExperiments.StackedLinearCollapse([3, 4]));
+        Assert.Equal("sizes", ex.ParamName);
+        Assert.Contains("[3, 4]", ex.Message);
+    }
+
+    [Fact]
+    public void A_too_high_learning_rate_kills_relu_units_but_leaky_relu_keeps_them_alive()
+    {
+        var runs = ActivationExperiments.DyingReluComparison();
+        var (reluSane, reluHigh, leakySane, leakyHigh) = (runs[0], runs[1], runs[2], runs[3]);
+        Assert.Equal(("relu", 0.1), (reluSane.Activation, reluSane.LearningRate));
+        Assert.Equal(("leaky_relu", 3.0), (leakyHigh.Activation, leakyHigh.LearningRate));
+        Assert.True(reluHigh.DeadFraction > reluSane.DeadFraction + 0.25, $"dead: high lr {reluHigh.DeadFraction}, sane {reluSane.DeadFraction}");
+        Assert.True(reluSane.Accuracy > 0.85, $"sane ReLU accuracy {reluSane.Accuracy}");
+        Assert.Equal(0, leakySane.DeadFraction);
+        Assert.Equal(0, leakyHigh.DeadFraction);
+        Assert.True(leakyHigh.Accuracy > reluHigh.Accuracy, $"accuracy: leaky {leakyHigh.Accuracy}, relu {reluHigh.Accuracy}");
+        Assert.Equal(reluHigh.DeadFraction, reluHigh.InactiveFraction); // for ReLU, inactive everywhere = dead
+    }
+
+    [Fact]
+    public void A_large_negative_bias_kills_relu_units_at_birth()
+    {
+        var r = ActivationExperiments.DyingRelu(0.1, "relu", biasInit: -3, epochs: 5);
+        Assert.True(r.DeadFraction > 0.9, $"dead fraction {r.DeadFraction}");
+        Assert.True(r.Accuracy < 0.6, $"accuracy {r.Accuracy}");
+    }
+
+    [Fact]
+    public void Dying_relu_rejects_other_activations_and_bad_learning_rates()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ActivationExperiments.DyingRelu(0.1, "tanh"));
+        Assert.Equal("activation", ex.ParamName);
+        var lr = Assert.Throws<ArgumentOutOfRangeException>(() => ActivationExperiments.DyingRelu(double.NaN));
+        Assert.Equal("learningRate", lr.ParamName);
+        Assert.Contains("NaN", lr.Message);
+    }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(3.0)]
+    [InlineData(10.0)]
+    public void Saturated_fraction_matches_the_normal_tail(double scale)
+    {
+        var r = ActivationExperiments.Saturation(scale);
+        // |σ′(z)| < 0.01 ⇔ |z| > z*, with σ(z*)(1 − σ(z*)) = 0.01; |tanh′(z)| < 0.01 ⇔ |z| > atanh(√0.99).
+        double s = (1 - Math.Sqrt(0.96)) / 2, zSigmoid = Math.Log((1 - s) / s), zTanh = Math.Atanh(Math.Sqrt(0.99));
+        double Tail(double z) => DeepLearning.Scratch.Activations.Erfc(z / (scale * Math.Sqrt(2)));
+        Assert.InRange(r["sigmoid"].SaturatedFraction, Tail(zSigmoid) - 0.015, Tail(zSigmoid) + 0.015);
+        Assert.InRange(r["tanh"].SaturatedFraction, Tail(zTanh) - 0.015, Tail(zTanh) + 0.015);
+    }
+
+    [Fact]
+    public void Large_inputs_saturate_sigmoid_and_tanh_small_ones_do_not()
+    {
+        var sweep = ActivationExperiments.SaturationSweep([0.5, 10]);
+        Assert.Equal(0, sweep[0]["sigmoid"].SaturatedFraction);
+        Assert.Equal(0, sweep[0]["tanh"].SaturatedFraction);
+        Assert.True(sweep[1]["sigmoid"].SaturatedFraction > 0.5);
+        Assert.True(sweep[1]["tanh"].SaturatedFraction > sweep[1]["sigmoid"].SaturatedFraction);
+        Assert.True(sweep[1]["sigmoid"].MeanAbsDerivative < sweep[0]["sigmoid"].MeanAbsDerivative / 4);
+    }
+
+    [Fact]
+    public void Saturation_rejects_bad_arguments()
+    {
+        Assert.Equal("inputScale", Assert.Throws<ArgumentOutOfRangeException>(() => ActivationExperiments.Saturation(0)).ParamName);
+        var ex = Assert.Throws<ArgumentException>(() => ActivationExperiments.Saturation(1, activations: ["softmax"]));
+        Assert.Equal("activations", ex.ParamName);
+        Assert.Throws<ArgumentException>(() => ActivationExperiments.Saturation(1)["relu"]);
+    }
+
+    [Theory, MemberData(nameof(Elementwise))]
+    public void Tables_from_scratch_agree_with_autograd(string name)
+    {
+        var t = ActivationExperiments.Table(name);
+        Assert.True(t.Check.Agrees(1e-9), t.Check.ToString());
+        Assert.Equal(201, t.X.Length);
+        Assert.Equal(-5, t.X[0]);
+        Assert.Equal(5, t.X[^1]);
+        Assert.Equal(0, t.X[100]);
+        Assert.Equal(t.X.Length, t.F.Length);
+        Assert.Equal(t.X.Length, t.DF.Length);
+    }
+
+    [Fact]
+    public void Tables_hold_the_textbook_values()
+    {
+        var relu = ActivationExperiments.Table("relu", -2, 2, 5);
+        Assert.Equal([0, 0, 0, 1, 2], relu.F);
+        Assert.Equal([0, 0, 0, 1, 1], relu.DF);
+        var sigmoid = ActivationExperiments.Table("sigmoid", -1, 1, 3);
+        Assert.Equal(0.5, sigmoid.F[1]);
+        Assert.Equal(0.25, sigmoid.DF[1]);
+        Assert.Equal(TorchActivations.Elementwise.Count, ActivationExperiments.Tables().Count);
+    }
+
+    [Fact]
+    public void Tables_refuse_non_elementwise_activations_and_bad_grids()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ActivationExperiments.Table("softmax"));
+        Assert.Equal("name", ex.ParamName);
+        Assert.Throws<ArgumentException>(() => ActivationExperiments.Table("relu", 1, -1));
+        Assert.Equal("points", Assert.Throws<ArgumentOutOfRangeException>(() => ActivationExperiments.Table("relu", points: 1)).ParamName);
+    }
+
+    [Theory, MemberData(nameof(AllNames))]
+    public void Modules_compute_the_same_as_the_functional_form(string name)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(1);
+        var x = torch.randn(3, 4) * 3;
+        using var module = TorchActivations.Module(name);
+        var expected = TorchActivations.Apply(name, x);
+        Assert.True(module.forward(x).allclose(expected), name);
+    }
+
+    [Fact]
+    public void Gelu_tanh_is_the_approximation_and_close_to_exact_gelu()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.linspace(-4, 4, 81);
+        var approx = TorchActivations.Apply("gelu_tanh", x);
+        var exact = TorchActivations.Apply("gelu", x);
+        double gap = (approx - exact).abs().max().item<float>();
+        Assert.InRange(gap, 1e-5, 1e-2); // an approximation: close, but not equal
+    }
+
+    [Fact]
+    public void Functional_form_checks_its_arguments()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn(2, 3, 4);
+        var ex = Assert.Throws<ArgumentException>(() => TorchActivations.Apply("prelu", x, torch.ones(4)));
+        Assert.Equal("preluWeight", ex.ParamName);
+        Assert.Contains("[2, 3, 4]", ex.Message);
+        var ints = Assert.Throws<ArgumentException>(() => TorchActivations.Apply("relu", torch.ones(3, dtype: ScalarType.Int64)));
+        Assert.Equal("x", ints.ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentException>(() => TorchActivations.Apply("softmax", torch.tensor(1f))).ParamName);
+        Assert.Equal("beta", Assert.Throws<ArgumentOutOfRangeException>(() => TorchActivations.Apply("softplus", x, beta: 0)).ParamName);
+        Assert.Equal("preluWeight", Assert.Throws<ArgumentException>(() =>
+            TorchActivations.Apply("prelu", x, torch.ones(3, dtype: ScalarType.Float64))).ParamName);
+        Assert.Equal("leaky_relu", TorchActivations.Resolve("LeakyReLU"));
+        Assert.Equal("log_softmax", TorchActivations.Resolve("Log-Softmax"));
+    }
+
+    [Fact]
+    public void Activation_calls_leave_no_tensors_behind()
+    {
+        var x = new Rng(1).NormalArray<float>(0, 1, 3, 4);
+        AssertNoLeak("Parity.Activation", () => Parity.Activation("prelu", x, NDArray.Full(0.2f, 4)));
+        AssertNoLeak("Parity.Activation", () => Parity.Activation("gelu_tanh", x));
+        AssertNoLeak("StackedLinearCollapse", () => ActivationExperiments.StackedLinearCollapse([3, 4, 2], batch: 2));
+        AssertNoLeak("DyingRelu", () => ActivationExperiments.DyingRelu(0.1, epochs: 1, n: 32));
+        AssertNoLeak("Saturation", () => ActivationExperiments.Saturation(2, units: 100));
+        AssertNoLeak("Table", () => ActivationExperiments.Table("softplus", points: 11));
+    }
+
+    // Runs once to warm up lazy state, then checks that a second run leaves no live tensor on this thread.
+    private static void AssertNoLeak(string what, Action action)
+    {
+        action();
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        action();
+        Assert.True(before == DisposeScopeManager.Statistics.ThreadTotalLiveCount,
+            $"{what} left {DisposeScopeManager.Statistics.ThreadTotalLiveCount - before} tensors alive");
+    }
+}

@@ -1,0 +1,152 @@
+using System.Numerics;
+using DeepLearning.Scratch;
+
+namespace DeepLearning.Scratch.Tests;
+
+public class Conv2dTests
+{
+    public static TheoryData<string> Cases => Fixture.Names("conv");
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Forward_and_backward_match_pytorch_float32(string name) => Run<float>(name);
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Forward_and_backward_match_pytorch_float64(string name) => Run<double>(name);
+
+    private static void Run<T>(string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var c = Fixture.Load("conv")[name];
+        var b = c.Has("inputs", "b") ? c.Input<T>("b") : null;
+        var (y, cache) = Conv2d.Forward(c.Input<T>("x"), c.Input<T>("w"), b, ConvParams.Pair(c, "stride"), ConvParams.Pair(c, "padding"));
+        Close.Assert(c.Output<T>("out"), y, $"{name} out");
+        var g = Conv2d.Backward(c.Input<T>("dout"), cache);
+        Close.Assert(c.Grad<T>("x"), g.Dx, $"{name} dx");
+        Close.Assert(c.Grad<T>("w"), g.Dw, $"{name} dw");
+        if (b is null) Assert.Null(g.Db);
+        else Close.Assert(c.Grad<T>("b"), g.Db!, $"{name} db");
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Naive_loop_nest_equals_im2col(string name)
+    {
+        var c = Fixture.Load("conv")[name];
+        var (x, w) = (c.Input<double>("x"), c.Input<double>("w"));
+        var b = c.Has("inputs", "b") ? c.Input<double>("b") : null;
+        Size2d stride = ConvParams.Pair(c, "stride"), padding = ConvParams.Pair(c, "padding");
+        var (fast, _) = Conv2d.Forward(x, w, b, stride, padding);
+        Close.Assert(fast, Conv2d.ForwardNaive(x, w, b, stride, padding), $"{name} naive vs im2col", (1e-13, 1e-14));
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Backward_passes_gradient_check(string name)
+    {
+        var c = Fixture.Load("conv")[name];
+        var (x, w, dout) = (c.Input<double>("x"), c.Input<double>("w"), c.Input<double>("dout"));
+        var b = c.Has("inputs", "b") ? c.Input<double>("b") : null;
+        Size2d stride = ConvParams.Pair(c, "stride"), padding = ConvParams.Pair(c, "padding");
+        NDArray<double> F() => Conv2d.Forward(x, w, b, stride, padding).Out;
+        var g = Conv2d.Backward(dout, Conv2d.Forward(x, w, b, stride, padding).Cache);
+        Assert.True(GradCheck.CheckOutput(F, x, dout, g.Dx).Passed(), $"dx: {GradCheck.CheckOutput(F, x, dout, g.Dx)}");
+        var rw = GradCheck.CheckOutput(F, w, dout, g.Dw);
+        Assert.True(rw.Passed(), $"dw: {rw}");
+        if (b is not null)
+        {
+            var rb = GradCheck.CheckOutput(F, b, dout, g.Db!);
+            Assert.True(rb.Passed(), $"db: {rb}");
+        }
+    }
+
+    [Fact]
+    public void Hand_computed_example_with_padding_and_stride()
+    {
+        // x = 1..9 in a 3×3 image, an all-ones 2×2 filter, stride 2, padding 1: each output sums the real pixels
+        // of its window. Windows: {1}, {2,3}, {4,7}, {5,6,8,9}.
+        var x = NDArray.From(new double[] { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, 1, 1, 3, 3);
+        var w = NDArray.Full(1.0, 1, 1, 2, 2);
+        var (y, _) = Conv2d.Forward(x, w, NDArray.From(new double[] { 0.5 }), stride: 2, padding: 1);
+        Assert.Equal([1, 1, 2, 2], y.Shape);
+        Assert.Equal([1.5, 5.5, 11.5, 28.5], y.Data);
+    }
+
+    [Fact]
+    public void Output_size_follows_the_floor_formula()
+    {
+        var (y, _) = Conv2d.Forward(NDArray.Zeros<float>(1, 1, 7, 6), NDArray.Zeros<float>(2, 1, 3, 2), null, stride: (2, 3), padding: (1, 0));
+        Assert.Equal([1, 2, 4, 2], y.Shape); // ⌊(7+2−3)/2⌋+1 = 4, ⌊(6+0−2)/3⌋+1 = 2
+    }
+
+    [Fact]
+    public void Channel_mismatch_names_both_shapes()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Conv2d.Forward(NDArray.Zeros<float>(2, 3, 8, 8), NDArray.Zeros<float>(4, 2, 3, 3), null));
+        Assert.Equal("w", ex.ParamName);
+        Assert.Contains("[2, 3, 8, 8]", ex.Message);
+        Assert.Contains("[4, 2, 3, 3]", ex.Message);
+    }
+
+    [Fact]
+    public void Kernel_larger_than_padded_input_is_rejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Conv2d.Forward(NDArray.Zeros<float>(1, 1, 2, 5), NDArray.Zeros<float>(1, 1, 5, 3), null, padding: 1));
+        Assert.Equal("w", ex.ParamName);
+        Assert.Contains("5×3", ex.Message);
+        Assert.Contains("4×7", ex.Message);
+        Assert.Contains("[1, 1, 2, 5]", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, -2)]
+    public void Non_positive_stride_is_rejected(int sh, int sw)
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Conv2d.Forward(NDArray.Zeros<float>(1, 1, 4, 4), NDArray.Zeros<float>(1, 1, 3, 3), null, stride: (sh, sw)));
+        Assert.Equal("stride", ex.ParamName);
+        Assert.Contains($"({sh}, {sw})", ex.Message);
+    }
+
+    [Fact]
+    public void Negative_padding_is_rejected()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Conv2d.ForwardNaive(NDArray.Zeros<float>(1, 1, 4, 4), NDArray.Zeros<float>(1, 1, 3, 3), null, padding: -1));
+        Assert.Equal("padding", ex.ParamName);
+        Assert.Contains("-1", ex.Message);
+    }
+
+    [Fact]
+    public void Wrong_rank_and_bias_length_are_rejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            Conv2d.Forward(NDArray.Zeros<float>(3, 8, 8), NDArray.Zeros<float>(4, 3, 3, 3), null));
+        Assert.Equal("x", ex.ParamName);
+        Assert.Contains("[3, 8, 8]", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() =>
+            Conv2d.Forward(NDArray.Zeros<float>(1, 3, 8, 8), NDArray.Zeros<float>(4, 3, 3, 3), NDArray.Zeros<float>(3)));
+        Assert.Equal("b", ex.ParamName);
+        Assert.Contains("[3]", ex.Message);
+        Assert.Contains("[4]", ex.Message);
+    }
+
+    [Fact]
+    public void Backward_rejects_dout_of_the_wrong_shape()
+    {
+        var (_, cache) = Conv2d.Forward(NDArray.Zeros<float>(2, 3, 8, 8), NDArray.Zeros<float>(4, 3, 3, 3), null);
+        var ex = Assert.Throws<ArgumentException>(() => Conv2d.Backward(NDArray.Zeros<float>(2, 4, 8, 8), cache));
+        Assert.Equal("dout", ex.ParamName);
+        Assert.Contains("[2, 4, 8, 8]", ex.Message);
+        Assert.Contains("[2, 4, 6, 6]", ex.Message);
+    }
+}
+
+/// <summary>Reads (h, w) pairs written by the conv/pool fixture generators.</summary>
+internal static class ConvParams
+{
+    public static Size2d Pair(FixtureCase c, string key)
+    {
+        var v = c.RawParam(key) ?? throw new KeyNotFoundException($"Case '{c.Name}' has no params.{key}.");
+        return (v[0].GetInt32(), v[1].GetInt32());
+    }
+}

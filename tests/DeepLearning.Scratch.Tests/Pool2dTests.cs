@@ -1,0 +1,127 @@
+using System.Numerics;
+using DeepLearning.Scratch;
+
+namespace DeepLearning.Scratch.Tests;
+
+public class Pool2dTests
+{
+    public static TheoryData<string> Cases => Fixture.Names("pool");
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Forward_and_backward_match_pytorch_float32(string name) => Run<float>(name);
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Forward_and_backward_match_pytorch_float64(string name) => Run<double>(name);
+
+    private static void Run<T>(string name) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var c = Fixture.Load("pool")[name];
+        var (y, dx) = ForwardBackward(c, c.Input<T>("x"), c.Input<T>("dout"));
+        Close.Assert(c.Output<T>("out"), y, $"{name} out");
+        Close.Assert(c.Grad<T>("x"), dx, $"{name} dx");
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Backward_passes_gradient_check(string name)
+    {
+        // The max-pool fixtures use values 1/64 apart, so a ±2e-3 nudge never changes which one is the maximum.
+        var c = Fixture.Load("pool")[name];
+        var (x, dout) = (c.Input<double>("x"), c.Input<double>("dout"));
+        var (_, dx) = ForwardBackward(c, x, dout);
+        var result = GradCheck.CheckOutput(() => ForwardBackward(c, x, null).Out, x, dout, dx);
+        Assert.True(result.Passed(), result.ToString());
+    }
+
+    // Runs the case's op; backward only when dout is given.
+    private static (NDArray<T> Out, NDArray<T> Dx) ForwardBackward<T>(FixtureCase c, NDArray<T> x, NDArray<T>? dout)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (c.Op)
+        {
+            case "maxpool2d":
+            {
+                var (y, cache) = MaxPool2d.Forward(x, ConvParams.Pair(c, "kernel"), ConvParams.Pair(c, "stride"), ConvParams.Pair(c, "padding"));
+                return (y, dout is null ? y : MaxPool2d.Backward(dout, cache));
+            }
+            case "avgpool2d":
+            {
+                bool include = c.RawParam("count_include_pad")!.Value.GetBoolean();
+                var (y, cache) = AvgPool2d.Forward(x, ConvParams.Pair(c, "kernel"), ConvParams.Pair(c, "stride"), ConvParams.Pair(c, "padding"), include);
+                return (y, dout is null ? y : AvgPool2d.Backward(dout, cache));
+            }
+            case "globalavgpool":
+            {
+                var (y, cache) = GlobalAvgPool.Forward(x);
+                return (y, dout is null ? y : GlobalAvgPool.Backward(dout, cache));
+            }
+            default:
+                throw new InvalidOperationException($"Unknown op {c.Op}");
+        }
+    }
+
+    [Fact]
+    public void Max_pool_routes_the_gradient_to_the_first_maximum_on_ties()
+    {
+        // One 2×2 window holding 3, 7, 7, 1: PyTorch picks the first 7 in scan order, and so must we.
+        var x = NDArray.From(new double[] { 3, 7, 7, 1 }, 1, 1, 2, 2);
+        var (y, cache) = MaxPool2d.Forward(x, 2);
+        Assert.Equal([7.0], y.Data);
+        Assert.Equal([0.0, 5, 0, 0], MaxPool2d.Backward(NDArray.From(new double[] { 5 }, 1, 1, 1, 1), cache).Data);
+    }
+
+    [Fact]
+    public void Stride_defaults_to_the_kernel()
+    {
+        var (y, _) = MaxPool2d.Forward(NDArray.Zeros<float>(1, 1, 7, 6), (3, 2));
+        Assert.Equal([1, 1, 2, 3], y.Shape);
+        var (a, _) = AvgPool2d.Forward(NDArray.Zeros<float>(1, 1, 7, 6), 2);
+        Assert.Equal([1, 1, 3, 3], a.Shape);
+    }
+
+    [Fact]
+    public void Avg_pool_divisor_counts_padding_only_when_asked()
+    {
+        // A 2×2 image of ones, 3×3 window, padding 1: 4 real pixels in a 9-pixel window.
+        var x = NDArray.Full(1.0, 1, 1, 2, 2);
+        Assert.Equal(4.0 / 9, AvgPool2d.Forward(x, 3, 1, 1).Out[0], 15);
+        Assert.Equal(1.0, AvgPool2d.Forward(x, 3, 1, 1, countIncludePad: false).Out[0], 15);
+    }
+
+    [Fact]
+    public void Padding_over_half_the_kernel_is_rejected()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool2d.Forward(NDArray.Zeros<float>(1, 1, 6, 6), 2, 2, 2));
+        Assert.Equal("padding", ex.ParamName);
+        Assert.Contains("2", ex.Message);
+    }
+
+    [Fact]
+    public void Bad_kernel_stride_and_rank_are_rejected()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => AvgPool2d.Forward(NDArray.Zeros<float>(1, 1, 6, 6), (0, 2)));
+        Assert.Equal("kernel", ex.ParamName);
+        Assert.Contains("(0, 2)", ex.Message);
+        ex = Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool2d.Forward(NDArray.Zeros<float>(1, 1, 6, 6), 2, stride: -1));
+        Assert.Equal("stride", ex.ParamName);
+        Assert.Contains("-1", ex.Message);
+        var ex2 = Assert.Throws<ArgumentException>(() => MaxPool2d.Forward(NDArray.Zeros<float>(1, 1, 2, 3), 3));
+        Assert.Equal("kernel", ex2.ParamName);
+        Assert.Contains("[1, 1, 2, 3]", ex2.Message);
+        ex2 = Assert.Throws<ArgumentException>(() => GlobalAvgPool.Forward(NDArray.Zeros<float>(2, 3, 4)));
+        Assert.Equal("x", ex2.ParamName);
+        Assert.Contains("[2, 3, 4]", ex2.Message);
+    }
+
+    [Fact]
+    public void Backward_rejects_dout_of_the_wrong_shape()
+    {
+        var (_, cache) = MaxPool2d.Forward(NDArray.Zeros<float>(1, 2, 4, 4), 2);
+        var ex = Assert.Throws<ArgumentException>(() => MaxPool2d.Backward(NDArray.Zeros<float>(1, 2, 4, 4), cache));
+        Assert.Equal("dout", ex.ParamName);
+        Assert.Contains("[1, 2, 2, 2]", ex.Message);
+        var (_, gcache) = GlobalAvgPool.Forward(NDArray.Zeros<float>(1, 2, 4, 4));
+        ex = Assert.Throws<ArgumentException>(() => GlobalAvgPool.Backward(NDArray.Zeros<float>(1, 2), gcache));
+        Assert.Equal("dout", ex.ParamName);
+        Assert.Contains("[1, 2, 1, 1]", ex.Message);
+    }
+}
