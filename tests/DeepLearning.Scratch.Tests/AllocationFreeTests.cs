@@ -90,6 +90,63 @@ public class AllocationFreeTests
     }
 
     [Fact]
+    public void Activation_into_pairs_match_the_allocating_pairs_even_in_place()
+    {
+        var rng = new Rng(6);
+        var (x, dout) = (Rand(rng, 7, 9), Rand(rng, 7, 9));
+        x[0] = 0; // ReLU's kink: the gate is closed at 0, as in PyTorch
+        x[1] = double.NaN;
+
+        var (yr, cr) = Activations.Relu.Forward(x);
+        var (yt, ct) = Activations.Tanh.Forward(x);
+        var (ys, cs) = Activations.Sigmoid.Forward(x);
+        var into = x.ZerosLike();
+        Activations.Relu.ForwardInto(x, into);
+        Close.Assert(yr, into, "relu forward");
+        Activations.Tanh.ForwardInto(x, into);
+        Close.Assert(yt, into, "tanh forward");
+        Activations.Sigmoid.ForwardInto(x, into);
+        Close.Assert(ys, into, "sigmoid forward");
+
+        var d = dout.Clone();
+        Activations.Relu.BackwardInto(d, x, d);
+        Close.Assert(Activations.Relu.Backward(dout, cr), d, "relu backward, in place");
+        d = dout.Clone();
+        Activations.Tanh.BackwardInto(d, yt, d);
+        Close.Assert(Activations.Tanh.Backward(dout, ct), d, "tanh backward, in place");
+        d = dout.Clone();
+        Activations.Sigmoid.BackwardInto(d, ys, d);
+        Close.Assert(Activations.Sigmoid.Backward(dout, cs), d, "sigmoid backward, in place");
+
+        var ex = Assert.Throws<ArgumentException>(() => Activations.Relu.BackwardInto(dout, x, NDArray.Zeros<double>(9, 7)));
+        Assert.Equal("dx", ex.ParamName);
+        Assert.Contains("[9, 7]", ex.Message);
+    }
+
+    [Fact]
+    public void Cross_entropy_into_pair_matches_the_allocating_pair_even_in_place()
+    {
+        var rng = new Rng(7);
+        var logits = Rand(rng, 6, 4);
+        logits[0] = 800; // the max subtraction keeps exp finite
+        int[] target = [0, 3, 1, 2, 2, 0];
+        var (loss, cache) = Losses.CrossEntropy.Forward(logits, target);
+
+        var p = logits.ZerosLike();
+        Close.Scalar(loss, Losses.CrossEntropy.ForwardInto(logits, target, p), "loss", 1e-12);
+        Close.Assert(cache.Probs, p, "softmax probabilities");
+        Losses.CrossEntropy.BackwardInto(p, target, p);
+        Close.Assert(Losses.CrossEntropy.Backward(cache), p, "dlogits, in place");
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Losses.CrossEntropy.ForwardInto(logits, [0, 3, 1, 2, 2, 4], p));
+        Assert.Equal("target", ex.ParamName);
+        Assert.Contains("4", ex.Message);
+        var shape = Assert.Throws<ArgumentException>(() => Losses.CrossEntropy.ForwardInto(logits, target, NDArray.Zeros<double>(4, 6)));
+        Assert.Equal("probs", shape.ParamName);
+        Assert.Contains("[4, 6]", shape.Message);
+    }
+
+    [Fact]
     public void Mlp_reused_buffers_give_the_same_gradients_as_a_fresh_model_across_batch_sizes()
     {
         var used = new Mlp<double>([4, 7, 3], HiddenActivation.Tanh, new Rng(3));
