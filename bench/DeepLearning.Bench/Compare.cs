@@ -92,6 +92,8 @@ public static class Compare
         new("GEMM 1024³", () => new Scratch.GemmWork(1024), "gemm1024", Flops: 2.0 * 1024 * 1024 * 1024),
         new("MLP 64→128→10 SGD step, batch 64", () => new Scratch.MlpStep(), "mlp", GoalRatio: 1.0),
         new("BatchNorm1d fwd+bwd, 256×128", () => new Scratch.BatchNormStep(), "batchnorm"),
+        new("softmax cross-entropy fwd+bwd, 256×10", () => new Scratch.SoftmaxCrossEntropyStep(), "softmaxce"),
+        new("LeNet conv part fwd+bwd, 64×1×28×28", () => new Scratch.LeNetConvStep(), "lenet", GoalRatio: 0.5),
     ];
 
     // Warm both sides up, pick a repetition count per sample, then alternate samples (order flipped every round).

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using DeepLearning.Scratch;
 
 namespace DeepLearning.Bench;
@@ -75,6 +76,73 @@ public static class Scratch
             bn.ForwardInto(x, y, cache);
             bn.BackwardInto(dout, cache, dx);
         }
+    }
+
+    /// <summary>Softmax cross-entropy (mean over class indices) forward and backward on logits [batch, classes].</summary>
+    public sealed class SoftmaxCrossEntropyStep : IWorkload
+    {
+        private readonly NDArray<float> logits, probs;
+        private readonly int[] labels;
+
+        public SoftmaxCrossEntropyStep(int batch = 256, int classes = 10)
+        {
+            var rng = new Rng(4);
+            logits = NDArray.From(Random(rng, batch * classes), batch, classes);
+            TensorPrimitives.Multiply(logits.Span, 2f, logits.Span);
+            probs = logits.ZerosLike();
+            labels = [.. Enumerable.Range(0, batch).Select(i => i % classes)];
+        }
+
+        public void Run()
+        {
+            Losses.CrossEntropy.ForwardInto(logits, labels, probs);
+            Losses.CrossEntropy.BackwardInto(probs, labels, probs);
+        }
+    }
+
+    /// <summary>
+    /// LeNet-5's convolutional part on 64 MNIST-sized images: conv 5×5 1→6 (padding 2), ReLU, max-pool 2, conv 5×5
+    /// 6→16, ReLU, max-pool 2; forward, then backward of a fixed upstream gradient (the images need no gradient).
+    /// </summary>
+    public sealed class LeNetConvStep : IWorkload
+    {
+        private readonly NDArray<float> x, w1, b1, w2, b2, dout;
+        private readonly NDArray<float> c1, a1, p1, c2, a2, p2, dp1, dw1, db1, dw2, db2;
+        private readonly int[] arg1, arg2;
+
+        public LeNetConvStep(int batch = 64)
+        {
+            var rng = new Rng(5);
+            x = NDArray.From(Random(rng, batch * 28 * 28), batch, 1, 28, 28);
+            (w1, b1) = (Init(rng, 6, 1, 5, 5), Init(rng, 6));
+            (w2, b2) = (Init(rng, 16, 6, 5, 5), Init(rng, 16));
+            dout = NDArray.From(Random(rng, batch * 16 * 5 * 5), batch, 16, 5, 5);
+            (c1, a1, p1) = (NDArray.Zeros<float>(batch, 6, 28, 28), NDArray.Zeros<float>(batch, 6, 28, 28), NDArray.Zeros<float>(batch, 6, 14, 14));
+            (c2, a2, p2) = (NDArray.Zeros<float>(batch, 16, 10, 10), NDArray.Zeros<float>(batch, 16, 10, 10), NDArray.Zeros<float>(batch, 16, 5, 5));
+            (arg1, arg2, dp1) = (new int[p1.Length], new int[p2.Length], p1.ZerosLike());
+            (dw1, db1, dw2, db2) = (w1.ZerosLike(), b1.ZerosLike(), w2.ZerosLike(), b2.ZerosLike());
+        }
+
+        public void Run()
+        {
+            Conv2d.ForwardInto(x, w1, b1, c1, padding: 2);
+            Activations.Relu.ForwardInto(c1, a1);
+            MaxPool2d.ForwardInto(a1, 2, null, default, p1, arg1);
+            Conv2d.ForwardInto(p1, w2, b2, c2);
+            Activations.Relu.ForwardInto(c2, a2);
+            MaxPool2d.ForwardInto(a2, 2, null, default, p2, arg2);
+
+            // Backward, reusing forward buffers for gradients once their values are no longer needed
+            // (a2 ← ∂L/∂a2 ← ∂L/∂c2, a1 ← ∂L/∂a1 ← ∂L/∂c1); conv2 still reads p1, so ∂L/∂p1 has its own.
+            MaxPool2d.BackwardInto(dout, arg2, a2);
+            Activations.Relu.BackwardInto(a2, c2, a2);
+            Conv2d.BackwardInto(a2, p1, w2, dp1, dw2, db2);
+            MaxPool2d.BackwardInto(dp1, arg1, a1);
+            Activations.Relu.BackwardInto(a1, c1, a1);
+            Conv2d.BackwardInto(a1, x, w1, null, dw1, db1, padding: 2);
+        }
+
+        private static NDArray<float> Init(Rng rng, params int[] shape) => rng.UniformArray<float>(-0.2, 0.2, shape);
     }
 
     internal static float[] Random(Rng rng, int length)

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace DeepLearning.Scratch;
 
@@ -157,8 +158,10 @@ public static class Activations
             if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             {
                 // The gate x > 0 as a vector mask: keeps dout's lanes where it holds, zeros the rest.
-                for (; i <= d.Length - Vector<T>.Count; i += Vector<T>.Count)
-                    Vector.ConditionalSelect(Vector.GreaterThan(new Vector<T>(xs[i..]), Vector<T>.Zero), new Vector<T>(g[i..]), Vector<T>.Zero).CopyTo(d[i..]);
+                ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g), xv = MemoryMarshal.Cast<T, Vector<T>>(xs);
+                Span<Vector<T>> dv = MemoryMarshal.Cast<T, Vector<T>>(d);
+                for (int k = 0; k < dv.Length; k++) dv[k] = Vector.ConditionalSelect(Vector.GreaterThan(xv[k], Vector<T>.Zero), gv[k], Vector<T>.Zero);
+                i = dv.Length * Vector<T>.Count;
             }
             for (; i < d.Length; i++) d[i] = xs[i] > T.Zero ? g[i] : T.Zero;
         }

@@ -146,6 +146,61 @@ public class AllocationFreeTests
         Assert.Contains("[4, 6]", shape.Message);
     }
 
+    [Theory]
+    [InlineData(1, 0, true)]
+    [InlineData(2, 1, false)]
+    public void Conv2d_into_pair_matches_the_allocating_pair(int stride, int padding, bool bias)
+    {
+        var rng = new Rng(8);
+        var (x, w, b) = (Rand(rng, 2, 3, 7, 6), Rand(rng, 4, 3, 3, 3), bias ? Rand(rng, 4) : null);
+        var (y, cache) = Conv2d.Forward(x, w, b, stride, padding);
+        var dout = Rand(rng, y.Shape);
+        var g = Conv2d.Backward(dout, cache);
+
+        var y2 = NDArray.Full(9.0, y.Shape);
+        Conv2d.ForwardInto(x, w, b, y2, stride, padding);
+        Close.Assert(y, y2, "conv forward");
+
+        NDArray<double> dx = NDArray.Full(9.0, x.Shape), dw = NDArray.Full(9.0, w.Shape), db = NDArray.Full(9.0, 4);
+        Conv2d.BackwardInto(dout, x, w, dx, dw, db, stride, padding);
+        Close.Assert(g.Dx, dx, "conv dx");
+        Close.Assert(g.Dw, dw, "conv dw");
+        if (bias) Close.Assert(g.Db!, db, "conv db");
+
+        Conv2d.BackwardInto(dout, x, w, null, dw, null, stride, padding, accumulate: true); // a first layer: no dx
+        Close.Assert(Scale(g.Dw, 2), dw, "conv dw accumulated twice");
+
+        var ex = Assert.Throws<ArgumentException>(() => Conv2d.ForwardInto(x, w, b, NDArray.Zeros<double>(2, 4, 1, 1), stride, padding));
+        Assert.Equal("y", ex.ParamName);
+        Assert.Contains("[2, 4, 1, 1]", ex.Message);
+        Assert.Contains(Shapes.Format(y.Shape), ex.Message);
+    }
+
+    [Fact]
+    public void MaxPool2d_into_pair_matches_the_allocating_pair()
+    {
+        var rng = new Rng(9);
+        var x = Rand(rng, 2, 3, 6, 5);
+        x[0] = x[1] = 5; // a tie: the first in scan order wins
+        x[40] = double.NaN; // NaN wins its window
+        var (y, cache) = MaxPool2d.Forward(x, 2, 1, 1);
+        var dout = Rand(rng, y.Shape);
+
+        var y2 = y.ZerosLike();
+        int[] argmax = new int[y.Length];
+        MaxPool2d.ForwardInto(x, 2, 1, 1, y2, argmax);
+        Close.Assert(y, y2, "pool forward");
+        Assert.Equal(cache.Argmax, argmax);
+
+        var dx = NDArray.Full(9.0, x.Shape);
+        MaxPool2d.BackwardInto(dout, argmax, dx);
+        Close.Assert(MaxPool2d.Backward(dout, cache), dx, "pool backward");
+
+        var ex = Assert.Throws<ArgumentException>(() => MaxPool2d.ForwardInto(x, 2, 1, 1, y2, new int[3]));
+        Assert.Equal("argmax", ex.ParamName);
+        Assert.Contains("3", ex.Message);
+    }
+
     [Fact]
     public void Mlp_reused_buffers_give_the_same_gradients_as_a_fresh_model_across_batch_sizes()
     {
@@ -177,12 +232,24 @@ public class AllocationFreeTests
         var h = Rand(rng, 32, 128).Cast<float>();
         var (hy, hdx, cache) = (h.ZerosLike(), h.ZerosLike(), bn.NewCache(h.Shape, train: true));
 
+        var img = Rand(rng, 4, 1, 12, 12).Cast<float>();
+        var (cw, cb) = (Rand(rng, 6, 1, 5, 5).Cast<float>(), Rand(rng, 6).Cast<float>());
+        var (cy, cdw, cdb) = (NDArray.Zeros<float>(4, 6, 12, 12), cw.ZerosLike(), cb.ZerosLike());
+        var (py, pdx) = (NDArray.Zeros<float>(4, 6, 6, 6), cy.ZerosLike());
+        int[] argmax = new int[py.Length];
+
         void Step()
         {
             mlp.LossAndGradients(x, labels);
             sgd.Step();
             bn.ForwardInto(h, hy, cache);
             bn.BackwardInto(hy, cache, hdx);
+            Conv2d.ForwardInto(img, cw, cb, cy, padding: 2);
+            Activations.Relu.ForwardInto(cy, cy);
+            MaxPool2d.ForwardInto(cy, 2, null, default, py, argmax);
+            MaxPool2d.BackwardInto(py, argmax, pdx);
+            Activations.Relu.BackwardInto(pdx, cy, pdx);
+            Conv2d.BackwardInto(pdx, img, cw, null, cdw, cdb, padding: 2);
         }
 
         for (int i = 0; i < 100; i++) Step(); // past tier-0 code, which may box

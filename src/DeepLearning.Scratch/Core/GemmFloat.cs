@@ -320,14 +320,14 @@ internal static unsafe class GemmFloat
                 {
                     // op(B) = Bᵀ: each stored row q of B (contiguous along p) becomes column q of the strip. Eight
                     // rows at a time go through an 8×8 register transpose where AVX has one; the rest one by one.
-                    int p8 = Avx.IsSupported && cols == nr && nr % 8 == 0 ? kc / 8 * 8 : 0;
-                    for (int q = 0; q < nr && p8 > 0; q += 8)
+                    int q8 = Avx.IsSupported ? cols / 8 * 8 : 0, p8 = kc / 8 * 8;
+                    for (int q = 0; q < q8; q += 8)
                         for (int p = 0; p < p8; p += 8)
                             Transpose8x8(src + (q * csB) + p, csB, dst + (p * nr) + q, nr);
                     for (int q = 0; q < nr; q++)
                     {
                         float* col = src + (q * csB);
-                        if (q < cols) for (int p = p8; p < kc; p++) dst[(p * nr) + q] = col[p];
+                        if (q < cols) for (int p = q < q8 ? p8 : 0; p < kc; p++) dst[(p * nr) + q] = col[p];
                         else for (int p = 0; p < kc; p++) dst[(p * nr) + q] = 0;
                     }
                 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace DeepLearning.Scratch;
 
@@ -57,8 +58,21 @@ public static class Conv2d
     {
         var g = Geometry.Of(x, w, b, stride ?? 1, padding);
         var y = new NDArray<T>([g.N, g.F, g.Ho, g.Wo]);
+        ForwardInto(x, w, b, y, stride, padding);
+        return (y, new Conv2dCache<T>(x, w, b is not null, stride ?? 1, padding));
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> into <paramref name="y"/> [N, F, Ho, Wo], allocating nothing once warm (the columns live in
+    /// a per-thread buffer): the form for training loops that reuse their arrays.
+    /// </summary>
+    public static void ForwardInto<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, NDArray<T> y, Size2d? stride = null, Size2d padding = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Geometry.Of(x, w, b, stride ?? 1, padding);
+        CheckShape(y, g.N, g.F, g.Ho, g.Wo, nameof(y), "the convolution's output");
         int image = g.C * g.H * g.W, outImage = g.F * g.P;
-        var cols = new T[g.Ckk * g.P]; // reused for every image of the batch
+        var cols = Workspace<T>.Columns(g.Ckk * g.P); // reused for every image of the batch
         for (int n = 0; n < g.N; n++)
         {
             Im2Col(x.Data.AsSpan(n * image, image), g, cols);
@@ -68,7 +82,6 @@ public static class Conv2d
                 for (int f = 0; f < g.F; f++)
                     TensorPrimitives.Add(yn.Slice(f * g.P, g.P), b.Data[f], yn.Slice(f * g.P, g.P));
         }
-        return (y, new Conv2dCache<T>(x, w, b is not null, stride ?? 1, padding));
     }
 
     /// <summary>Gradients of <see cref="Forward"/> given dout = ∂L/∂out [N, F, Ho, Wo]: dw = Σₙ dout·colsᵀ, dx = col2im(wᵀ·dout), db = Σ dout.</summary>
@@ -82,22 +95,65 @@ public static class Conv2d
         var dx = x.ZerosLike();
         var dw = w.ZerosLike();
         var db = cache.HasBias ? new NDArray<T>([g.F]) : null;
+        BackwardInto(dout, x, w, dx, dw, db, cache.Stride, cache.Padding);
+        return new Conv2dGrads<T>(dx, dw, db);
+    }
+
+    /// <summary>
+    /// <see cref="Backward"/> into caller-owned arrays, allocating nothing once warm: dw = Σₙ dout·colsᵀ, db = Σ dout
+    /// (skipped when null) and dx = col2im(wᵀ·dout) (skipped when null: a first layer's images need no gradient).
+    /// With <paramref name="accumulate"/> dw and db are added to, as autograd adds to .grad.
+    /// </summary>
+    public static void BackwardInto<T>(NDArray<T> dout, NDArray<T> x, NDArray<T> w, NDArray<T>? dx, NDArray<T> dw, NDArray<T>? db,
+        Size2d? stride = null, Size2d padding = default, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Geometry.Of(x, w, null, stride ?? 1, padding);
+        CheckShape(dout, g.N, g.F, g.Ho, g.Wo, nameof(dout), "the forward output");
+        if (dx is not null) Check.SameShape(x, nameof(x), dx, nameof(dx));
+        Check.SameShape(w, nameof(w), dw, nameof(dw));
+        if (db is not null && (db.Rank != 1 || db.Dim(0) != g.F))
+            throw new ArgumentException($"db has shape {Shapes.Format(db.Shape)} but must be [{g.F}], one per filter.", nameof(db));
+        if (!accumulate)
+        {
+            dw.Span.Clear();
+            db?.Span.Clear();
+        }
+        dx?.Span.Clear(); // col2im adds into it
         int image = g.C * g.H * g.W, outImage = g.F * g.P;
         // The columns are recomputed rather than cached: they are up to kH·kW times larger than x.
-        var cols = new T[g.Ckk * g.P];
-        var dcols = new T[g.Ckk * g.P];
+        var cols = Workspace<T>.Columns(g.Ckk * g.P);
+        var dcols = Workspace<T>.ColumnGradients(g.Ckk * g.P);
         for (int n = 0; n < g.N; n++)
         {
             var doutN = dout.Data.AsSpan(n * outImage, outImage);
             Im2Col(x.Data.AsSpan(n * image, image), g, cols);
             Gemm.Multiply<T>(doutN, cols, dw.Data, g.F, g.Ckk, g.P, transB: true, accumulate: true); // dw += dout·colsᵀ
-            Gemm.Multiply<T>(w.Data, doutN, dcols, g.Ckk, g.P, g.F, transA: true);                  // dcols = wᵀ·dout
-            Col2Im(dcols, g, dx.Data.AsSpan(n * image, image));
+            if (dx is not null)
+            {
+                Gemm.Multiply<T>(w.Data, doutN, dcols, g.Ckk, g.P, g.F, transA: true);              // dcols = wᵀ·dout
+                Col2Im(dcols, g, dx.Data.AsSpan(n * image, image));
+            }
             if (db is not null)
                 for (int f = 0; f < g.F; f++)
                     db.Data[f] += TensorPrimitives.Sum<T>(doutN.Slice(f * g.P, g.P));
         }
-        return new Conv2dGrads<T>(dx, dw, db);
+    }
+
+    // Per-thread column buffers, grown on demand and kept, so a training step allocates nothing once warm.
+    private static class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static T[]? cols, dcols;
+
+        public static Span<T> Columns(int length) => Grow(ref cols, length);
+
+        public static Span<T> ColumnGradients(int length) => Grow(ref dcols, length);
+
+        private static Span<T> Grow(ref T[]? buffer, int length)
+        {
+            if (buffer is null || buffer.Length < length) buffer = new T[length];
+            return buffer.AsSpan(0, length);
+        }
     }
 
     /// <summary>
@@ -130,15 +186,18 @@ public static class Conv2d
     }
 
     // Copies every kH×kW patch of one image [C, H, W] into a column: cols[(c, p, q), (i, j)] = x_pad[c, i·sH + p, j·sW + q].
+    [MethodImpl(MethodImplOptions.NoInlining)] // compiled on its own, so its many small span calls do get inlined
     internal static void Im2Col<T>(ReadOnlySpan<T> x, in Geometry g, Span<T> cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int row = 0;
+        int ho = g.Ho, wo = g.Wo, row = 0; // (Ho and Wo are divisions: computed once, not per row)
         for (int c = 0; c < g.C; c++)
             for (int p = 0; p < g.KH; p++)
                 for (int q = 0; q < g.KW; q++, row++)
-                    for (int i = 0; i < g.Ho; i++)
+                {
+                    var (j0, j1) = Run(g, q, wo);
+                    for (int i = 0; i < ho; i++)
                     {
-                        var dst = cols.Slice((row * g.P) + (i * g.Wo), g.Wo);
+                        var dst = cols.Slice(((row * ho) + i) * wo, wo);
                         int h = (i * g.SH) - g.PH + p;
                         if ((uint)h >= (uint)g.H)
                         {
@@ -146,27 +205,87 @@ public static class Conv2d
                             continue;
                         }
                         var src = x.Slice(((c * g.H) + h) * g.W, g.W);
-                        for (int j = 0, v = q - g.PW; j < g.Wo; j++, v += g.SW)
+                        if (g.SW == 1)
+                        {
+                            // Stride 1: one run of the input row, shifted by q − pW, with zeros where it hangs off the image.
+                            if (j0 > 0) dst[..j0].Clear();
+                            CopyRun<T>(src.Slice(j0 + q - g.PW, j1 - j0), dst[j0..]);
+                            if (j1 < wo) dst[j1..].Clear();
+                            continue;
+                        }
+                        for (int j = 0, v = q - g.PW; j < wo; j++, v += g.SW)
                             dst[j] = (uint)v < (uint)g.W ? src[v] : T.Zero;
                     }
+                }
     }
 
     // The adjoint of Im2Col: adds each column back onto the patch it came from (padding positions are dropped).
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Col2Im<T>(ReadOnlySpan<T> cols, in Geometry g, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int row = 0;
+        int ho = g.Ho, wo = g.Wo, row = 0;
         for (int c = 0; c < g.C; c++)
             for (int p = 0; p < g.KH; p++)
                 for (int q = 0; q < g.KW; q++, row++)
-                    for (int i = 0; i < g.Ho; i++)
+                {
+                    var (j0, j1) = Run(g, q, wo);
+                    for (int i = 0; i < ho; i++)
                     {
                         int h = (i * g.SH) - g.PH + p;
                         if ((uint)h >= (uint)g.H) continue;
-                        var src = cols.Slice((row * g.P) + (i * g.Wo), g.Wo);
+                        var src = cols.Slice(((row * ho) + i) * wo, wo);
                         var dst = dx.Slice(((c * g.H) + h) * g.W, g.W);
-                        for (int j = 0, v = q - g.PW; j < g.Wo; j++, v += g.SW)
+                        if (g.SW == 1)
+                        {
+                            AddRun<T>(src[j0..j1], dst.Slice(j0 + q - g.PW, j1 - j0));
+                            continue;
+                        }
+                        for (int j = 0, v = q - g.PW; j < wo; j++, v += g.SW)
                             if ((uint)v < (uint)g.W) dst[v] += src[j];
                     }
+                }
+    }
+
+    // dst = src for the short runs (a row of the output, a few dozen values) im2col copies by the thousand: whole
+    // vectors, the last overlapping the one before, instead of a general-purpose memmove call per run.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = src.Length, w = Vector<T>.Count;
+        if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || n < w)
+        {
+            for (int j = 0; j < n; j++) dst[j] = src[j];
+            return;
+        }
+        for (int j = 0; j < n - w; j += w) new Vector<T>(src[j..]).CopyTo(dst[j..]);
+        new Vector<T>(src[(n - w)..]).CopyTo(dst[(n - w)..]);
+    }
+
+    // dst += src for col2im's short runs, likewise without a call per run.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRun<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+            for (; j <= src.Length - Vector<T>.Count; j += Vector<T>.Count)
+                (new Vector<T>(dst[j..]) + new Vector<T>(src[j..])).CopyTo(dst[j..]);
+        for (; j < src.Length; j++) dst[j] += src[j];
+    }
+
+    // With stride 1, the outputs j in [j0, j1) of kernel column q read input column j + q − pW inside the image.
+    private static (int J0, int J1) Run(in Geometry g, int q, int wo)
+    {
+        int j0 = Math.Clamp(g.PW - q, 0, wo);
+        return (j0, Math.Clamp(g.W + g.PW - q, j0, wo));
+    }
+
+    // dout or y must be [n, c, h, w]; checked without building a shape array (this runs every training step).
+    private static void CheckShape<T>(NDArray<T> a, int n, int c, int h, int w, string name, string what)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(a, name);
+        if (a.Rank != 4 || a.Shape[0] != n || a.Shape[1] != c || a.Shape[2] != h || a.Shape[3] != w)
+            throw new ArgumentException($"{name} has shape {Shapes.Format(a.Shape)} but {what} has shape [{n}, {c}, {h}, {w}].", name);
     }
 
     internal static void CheckDout<T>(NDArray<T> dout, int[] expected) where T : unmanaged, IFloatingPointIeee754<T>
