@@ -13,7 +13,7 @@ public static class Program
         {
             case "bdn":
                 // In-process (no generated projects to restore and build, which matters offline), memory diagnoser on.
-                string[] bdnArgs = [.. rest.Length == 0 ? ["--filter", "*"] : rest, "--inProcess", "--memory"];
+                string[] bdnArgs = [.. rest, .. rest.Contains("--filter") ? Array.Empty<string>() : ["--filter", "*"], "--inProcess", "--memory"];
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(bdnArgs, DefaultConfig.Instance);
                 return 0;
             case "peak":

@@ -177,6 +177,50 @@ public class AllocationFreeTests
     }
 
     [Fact]
+    public void Conv2d_shares_a_large_batch_among_cores_with_the_same_result_as_image_by_image()
+    {
+        // 20 images × 8 filters × 14·14 positions × 36 weights ≈ 1.1M multiply-adds: above the threshold for a second core.
+        var rng = new Rng(10);
+        var (x, w, b) = (Rand(rng, 20, 4, 16, 16), Rand(rng, 8, 4, 3, 3), Rand(rng, 8));
+        var y = NDArray.Zeros<double>(20, 8, 14, 14);
+        Conv2d.ForwardInto(x, w, b, y);
+        var dout = Rand(rng, y.Shape);
+        var (dx, dw, db) = (x.ZerosLike(), w.ZerosLike(), b.ZerosLike());
+        Conv2d.BackwardInto(dout, x, w, dx, dw, db);
+
+        var (dwSum, dbSum) = (w.ZerosLike(), b.ZerosLike());
+        for (int n = 0; n < 20; n++)
+        {
+            var (xn, doutN) = (Image(x, n), Image(dout, n));
+            var yn = NDArray.Zeros<double>(1, 8, 14, 14);
+            Conv2d.ForwardInto(xn, w, b, yn);
+            Close.Assert(yn, Image(y, n), $"image {n} forward");
+            var dxn = xn.ZerosLike();
+            Conv2d.BackwardInto(doutN, xn, w, dxn, dwSum, dbSum, accumulate: true);
+            Close.Assert(dxn, Image(dx, n), $"image {n} dx");
+        }
+        Close.Assert(dwSum, dw, "dw summed over images");
+        Close.Assert(dbSum, db, "db summed over images");
+    }
+
+    [Fact]
+    public void MaxPool2d_shares_a_large_batch_among_cores_with_the_same_result_as_image_by_image()
+    {
+        var rng = new Rng(11);
+        var x = Rand(rng, 32, 8, 32, 32); // 32·8·16·16 outputs × a 2×2 window: above the threshold for a second core
+        var y = NDArray.Zeros<double>(32, 8, 16, 16);
+        int[] argmax = new int[y.Length];
+        MaxPool2d.ForwardInto(x, 2, null, default, y, argmax);
+        int image = 8 * 32 * 32, outImage = 8 * 16 * 16;
+        for (int n = 0; n < 32; n++)
+        {
+            var (yn, cache) = MaxPool2d.Forward(Image(x, n), 2);
+            Close.Assert(yn, Image(y, n), $"image {n}");
+            Assert.Equal(cache.Argmax.Select(a => a + (n * image)), argmax.Skip(n * outImage).Take(outImage));
+        }
+    }
+
+    [Fact]
     public void MaxPool2d_into_pair_matches_the_allocating_pair()
     {
         var rng = new Rng(9);
@@ -259,6 +303,12 @@ public class AllocationFreeTests
     }
 
     private static NDArray<double> Rand(Rng rng, params int[] shape) => rng.UniformArray<double>(-1, 1, shape);
+
+    private static NDArray<double> Image(NDArray<double> batch, int n)
+    {
+        int size = batch.Length / batch.Dim(0);
+        return NDArray.From(batch.Data.AsSpan(n * size, size).ToArray(), [1, .. batch.Shape[1..]]);
+    }
 
     private static NDArray<double> Scale(NDArray<double> a, double s) => NDArray.From([.. a.Data.Select(v => v * s)], a.Shape);
 }

@@ -32,6 +32,7 @@ public static class TorchWorkloads
         "gemm256" => new Gemm(256),
         "gemm1024" => new Gemm(1024),
         "mlp" => new MlpStep(),
+        "mlp-floor" => new MlpStep(batch: 1, inputs: 1, hidden: 1, classes: 2),
         "batchnorm" => new BatchNormStep(),
         "softmaxce" => new SoftmaxCrossEntropyStep(),
         "lenet" => new LeNetConvStep(),

@@ -71,16 +71,26 @@ public static class Conv2d
     {
         var g = Geometry.Of(x, w, b, stride ?? 1, padding);
         CheckShape(y, g.N, g.F, g.Ho, g.Wo, nameof(y), "the convolution's output");
-        int image = g.C * g.H * g.W, outImage = g.F * g.P;
-        var cols = Workspace<T>.Columns(g.Ckk * g.P); // reused for every image of the batch
-        for (int n = 0; n < g.N; n++)
+        // The images are independent, so large batches are shared among the cores (each with its own columns).
+        Workers.For(g.N, ImagesPerChunk, Worthwhile(g), new ForwardImages<T>(x, w, b, y, g));
+    }
+
+    private readonly struct ForwardImages<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, NDArray<T> y, Geometry g) : IWorkRange
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int first, int end, int worker)
         {
-            Im2Col(x.Data.AsSpan(n * image, image), g, cols);
-            var yn = y.Data.AsSpan(n * outImage, outImage);
-            Gemm.Multiply<T>(w.Data, cols, yn, g.F, g.P, g.Ckk); // [F, Ckk]·[Ckk, Ho·Wo]
-            if (b is not null)
-                for (int f = 0; f < g.F; f++)
-                    TensorPrimitives.Add(yn.Slice(f * g.P, g.P), b.Data[f], yn.Slice(f * g.P, g.P));
+            int image = g.C * g.H * g.W, outImage = g.F * g.P;
+            var cols = Workspace<T>.Columns(g.Ckk * g.P); // reused for every image
+            for (int n = first; n < end; n++)
+            {
+                Im2Col(x.Data.AsSpan(n * image, image), g, cols);
+                var yn = y.Data.AsSpan(n * outImage, outImage);
+                Gemm.Multiply<T>(w.Data, cols, yn, g.F, g.P, g.Ckk); // [F, Ckk]·[Ckk, Ho·Wo]
+                if (b is not null)
+                    for (int f = 0; f < g.F; f++)
+                        TensorPrimitives.Add(yn.Slice(f * g.P, g.P), b.Data[f], yn.Slice(f * g.P, g.P));
+            }
         }
     }
 
@@ -120,34 +130,75 @@ public static class Conv2d
             db?.Span.Clear();
         }
         dx?.Span.Clear(); // col2im adds into it
-        int image = g.C * g.H * g.W, outImage = g.F * g.P;
-        // The columns are recomputed rather than cached: they are up to kH·kW times larger than x.
-        var cols = Workspace<T>.Columns(g.Ckk * g.P);
-        var dcols = Workspace<T>.ColumnGradients(g.Ckk * g.P);
-        for (int n = 0; n < g.N; n++)
+
+        // Images are shared among the cores as in the forward pass. dw and db sum over images, so each extra worker
+        // sums into its own partial (the caller's reused buffers), and the partials are added once all are done.
+        int length = dw.Length + g.F;
+        T[][] partials = Workspace<T>.Partials(Workers.Count, length);
+        int workers = Workers.For(g.N, ImagesPerChunk, Worthwhile(g), new BackwardImages<T>(dout, x, w, dx, dw, db, partials, g));
+        for (int k = 1; k < workers; k++)
         {
-            var doutN = dout.Data.AsSpan(n * outImage, outImage);
-            Im2Col(x.Data.AsSpan(n * image, image), g, cols);
-            Gemm.Multiply<T>(doutN, cols, dw.Data, g.F, g.Ckk, g.P, transB: true, accumulate: true); // dw += dout·colsᵀ
-            if (dx is not null)
-            {
-                Gemm.Multiply<T>(w.Data, doutN, dcols, g.Ckk, g.P, g.F, transA: true);              // dcols = wᵀ·dout
-                Col2Im(dcols, g, dx.Data.AsSpan(n * image, image));
-            }
-            if (db is not null)
-                for (int f = 0; f < g.F; f++)
-                    db.Data[f] += TensorPrimitives.Sum<T>(doutN.Slice(f * g.P, g.P));
+            TensorPrimitives.Add(dw.Span, partials[k].AsSpan(0, dw.Length), dw.Span);
+            if (db is not null) TensorPrimitives.Add(db.Span, partials[k].AsSpan(dw.Length, g.F), db.Span);
         }
     }
+
+    private readonly struct BackwardImages<T>(NDArray<T> dout, NDArray<T> x, NDArray<T> w, NDArray<T>? dx, NDArray<T> dw, NDArray<T>? db,
+        T[][] partials, Geometry g) : IWorkRange
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int first, int end, int worker)
+        {
+            Span<T> dwSum = worker == 0 ? dw.Span : partials[worker].AsSpan(0, dw.Length);
+            Span<T> dbSum = worker == 0 ? (db is null ? default : db.Span) : partials[worker].AsSpan(dw.Length, g.F);
+            int image = g.C * g.H * g.W, outImage = g.F * g.P;
+            // The columns are recomputed rather than cached: they are up to kH·kW times larger than x.
+            var cols = Workspace<T>.Columns(g.Ckk * g.P);
+            var dcols = Workspace<T>.ColumnGradients(g.Ckk * g.P);
+            for (int n = first; n < end; n++)
+            {
+                var doutN = dout.Data.AsSpan(n * outImage, outImage);
+                Im2Col(x.Data.AsSpan(n * image, image), g, cols);
+                Gemm.Multiply<T>(doutN, cols, dwSum, g.F, g.Ckk, g.P, transB: true, accumulate: true); // dw += dout·colsᵀ
+                if (dx is not null)
+                {
+                    Gemm.Multiply<T>(w.Data, doutN, dcols, g.Ckk, g.P, g.F, transA: true);            // dcols = wᵀ·dout
+                    Col2Im(dcols, g, dx.Data.AsSpan(n * image, image));
+                }
+                if (db is not null)
+                    for (int f = 0; f < g.F; f++)
+                        dbSum[f] += TensorPrimitives.Sum<T>(doutN.Slice(f * g.P, g.P));
+            }
+        }
+    }
+
+    // A chunk of images per claim, and a second core only when the batch has enough arithmetic (≈ 1M multiply-adds)
+    // to pay for waking it.
+    private const int ImagesPerChunk = 4;
+
+    private static bool Worthwhile(in Geometry g) => (long)g.N * g.F * g.P * g.Ckk >= 1L << 20;
 
     // Per-thread column buffers, grown on demand and kept, so a training step allocates nothing once warm.
     private static class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         [ThreadStatic] private static T[]? cols, dcols;
+        [ThreadStatic] private static T[][]? partials;
 
         public static Span<T> Columns(int length) => Grow(ref cols, length);
 
         public static Span<T> ColumnGradients(int length) => Grow(ref dcols, length);
+
+        // The calling thread's per-worker partial sums for the backward pass, zeroed (worker 0 sums in place).
+        public static T[][] Partials(int workers, int length)
+        {
+            partials ??= new T[workers][];
+            for (int k = 1; k < workers; k++)
+            {
+                if (partials[k] is null || partials[k].Length < length) partials[k] = new T[length];
+                partials[k].AsSpan(0, length).Clear();
+            }
+            return partials;
+        }
 
         private static Span<T> Grow(ref T[]? buffer, int length)
         {

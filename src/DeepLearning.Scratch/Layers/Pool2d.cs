@@ -42,29 +42,39 @@ public static class MaxPool2d
             throw new ArgumentException($"y has shape {Shapes.Format(y.Shape)} but the pooled output has shape [{g.N}, {g.C}, {g.Ho}, {g.Wo}].", nameof(y));
         if (argmax.Length != y.Length)
             throw new ArgumentException($"argmax has {argmax.Length} entries but y has {y.Length} values; it needs one per output.", nameof(argmax));
-        T[] xs = x.Data, ys = y.Data;
-        int o = 0, ho = g.Ho, wo = g.Wo; // (divisions: computed once, not per output)
-        for (int plane = 0; plane < g.N * g.C; plane++)
+        // The planes are independent, so large inputs are shared among the cores.
+        bool worthwhile = (long)y.Length * g.Kernel.H * g.Kernel.W >= 1L << 18;
+        Workers.For(g.N * g.C, 16, worthwhile, new MaxPlanes<T>(x.Data, y.Data, argmax, g));
+    }
+
+    private readonly struct MaxPlanes<T>(T[] xs, T[] ys, int[] argmax, PoolGeometry g) : IWorkRange
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int first, int end, int worker)
         {
-            int offset = plane * g.H * g.W;
-            for (int i = 0; i < ho; i++)
-                for (int j = 0; j < wo; j++, o++)
-                {
-                    var (h0, h1, w0, w1) = g.Window(i, j);
-                    int best = offset + (h0 * g.W) + w0;
-                    for (int h = h0; h < h1; h++)
-                        for (int at = offset + (h * g.W) + w0, end = at + (w1 - w0); at < end; at++)
-                        {
-                            // Strict '>' keeps the first maximum in scan order (PyTorch's tie rule); NaN wins, as in PyTorch.
-                            // Arithmetic instead of a branch: on real data which value wins is a coin toss, and
-                            // mispredicted branches made this loop 2.5× slower.
-                            T v = xs[at];
-                            int take = (v > xs[best] ? 1 : 0) | (T.IsNaN(v) ? 1 : 0);
-                            best += take * (at - best);
-                        }
-                    argmax[o] = best;
-                    ys[o] = xs[best];
-                }
+            int ho = g.Ho, wo = g.Wo; // (divisions: computed once, not per output)
+            for (int plane = first; plane < end; plane++)
+            {
+                int offset = plane * g.H * g.W, o = plane * ho * wo;
+                for (int i = 0; i < ho; i++)
+                    for (int j = 0; j < wo; j++, o++)
+                    {
+                        var (h0, h1, w0, w1) = g.Window(i, j);
+                        int best = offset + (h0 * g.W) + w0;
+                        for (int h = h0; h < h1; h++)
+                            for (int at = offset + (h * g.W) + w0, stop = at + (w1 - w0); at < stop; at++)
+                            {
+                                // Strict '>' keeps the first maximum in scan order (PyTorch's tie rule); NaN wins, as in
+                                // PyTorch. Arithmetic instead of a branch: on real data which value wins is a coin toss,
+                                // and mispredicted branches made this loop 2.5× slower.
+                                T v = xs[at];
+                                int take = (v > xs[best] ? 1 : 0) | (T.IsNaN(v) ? 1 : 0);
+                                best += take * (at - best);
+                            }
+                        argmax[o] = best;
+                        ys[o] = xs[best];
+                    }
+            }
         }
     }
 
