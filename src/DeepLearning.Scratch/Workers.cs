@@ -10,10 +10,34 @@ internal interface IWorkRange
 /// Shares independent items (the images of a batch, the planes of a pooling) among the cores. The calling thread
 /// works too and claims chunks from a shared counter, so when the machine is busy and no helper gets scheduled the
 /// caller simply does everything itself instead of waiting. Nothing is allocated once warm: jobs are pooled per
-/// body type and the body is a struct.
+/// body type, the body is a struct, and the helpers are a few long-lived threads of our own (the .NET thread pool
+/// adds threads under load, and each new one would allocate its own buffers).
 /// </summary>
 internal static class Workers
 {
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<IThreadPoolWorkItem> Queue = new();
+    private static readonly SemaphoreSlim Signal = new(0);
+    private static int started;
+
+    /// <summary>Hands <paramref name="item"/> to a helper thread (started on first use, one per core beyond the caller's).</summary>
+    public static void Post(IThreadPoolWorkItem item)
+    {
+        if (Volatile.Read(ref started) == 0 && Interlocked.Exchange(ref started, 1) == 0)
+            for (int i = 1; i < Count; i++)
+                new Thread(Helper) { IsBackground = true, Name = $"DeepLearning.Scratch worker {i}" }.Start();
+        Queue.Enqueue(item);
+        Signal.Release();
+    }
+
+    private static void Helper()
+    {
+        while (true)
+        {
+            Signal.Wait();
+            if (Queue.TryDequeue(out var item)) item.Execute();
+        }
+    }
+
     /// <summary>The most participants a job can have (the calling thread plus helpers).</summary>
     public static int Count { get; } = Math.Max(1, Environment.ProcessorCount);
 
@@ -53,7 +77,7 @@ internal static class Workers
         {
             (this.count, this.chunk, this.chunks, this.body) = (count, chunk, chunks, body);
             (next, done, workers, refs) = (0, 0, 0, 1 + helpers);
-            for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            for (int h = 0; h < helpers; h++) Post(this);
         }
 
         // The caller works, then waits only for chunks some thread has actually claimed.

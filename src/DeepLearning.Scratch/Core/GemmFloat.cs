@@ -81,7 +81,7 @@ internal static unsafe class GemmFloat
             bool split = parallel ?? ((long)m * n * k >= ParallelThreshold);
             var job = Job.Rent();
             job.Set(pa, pb, pc, m, n, k, transA, transB, isa, split);
-            job.Run(split ? Math.Min(Environment.ProcessorCount, job.Tiles) - 1 : 0);
+            job.Run(split ? Math.Min(Workers.Count, job.Tiles) - 1 : 0);
         }
     }
 
@@ -122,7 +122,7 @@ internal static unsafe class GemmFloat
             // cut further, along the longer side, until there are two per thread; columns stay multiples of the
             // widest register tile and rows multiples of MR, so only the last tile has ragged edges.
             int rowBlocks = 1, colBlocks = (n + NC - 1) / NC;
-            while (split && rowBlocks * colBlocks < 2 * Environment.ProcessorCount)
+            while (split && rowBlocks * colBlocks < 2 * Workers.Count)
             {
                 if ((m / rowBlocks >= n / colBlocks || n / colBlocks < 2 * MaxNR) && m / rowBlocks >= 2 * MR) rowBlocks++;
                 else if (n / colBlocks >= 2 * MaxNR) colBlocks++;
@@ -139,7 +139,7 @@ internal static unsafe class GemmFloat
         public void Run(int helpers)
         {
             refs = 1 + helpers;
-            for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            for (int h = 0; h < helpers; h++) Workers.Post(this);
             Work();
             var spin = new SpinWait();
             while (Volatile.Read(ref done) < Tiles) spin.SpinOnce(sleep1Threshold: -1);
