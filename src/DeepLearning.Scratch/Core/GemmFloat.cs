@@ -41,8 +41,8 @@ internal static unsafe class GemmFloat
 {
     private const int MR = 6;        // rows of the register tile
     private const int KC = 256;      // depth of a packed block: a KC×(2 vectors) strip of B stays in L1
-    private const int MC = 96;       // rows of a tile of C (a packed MC×KC block of A stays in L2)
-    private const int NC = 512;      // columns of a tile of C
+    private const int MC = 96;       // rows of A per pass over a packed B panel (a packed MC×KC block of A stays in L2)
+    private const int NC = 512;      // columns of a tile of C (B's packed KC×NC panel stays in L2)
     private const int MaxNR = 32;    // 2 × Vector512<float>.Count
 
     // Below this many multiply-adds (≈ 128³) a second thread costs more than it saves, above all on a busy machine.
