@@ -163,7 +163,8 @@ internal sealed partial class BookBuilder(string outDir)
     private string Output(InteractiveDocumentOutputElement output, string notebooksDir) => output switch
     {
         TextElement t => $"<pre class=\"stream {Attr(t.Name)}\">{Html(t.Text)}</pre>",
-        ErrorElement e => $"<pre class=\"error\"><b>{Html(e.ErrorName)}</b>: {Html(e.ErrorValue)}</pre>",
+        ErrorElement e => $"<pre class=\"error\"><b>{Html(e.ErrorName)}</b>: {Html(e.ErrorValue)}</pre>"
+                          + (e.StackTrace.Length > 0 ? $"<details><summary>stack trace</summary><pre class=\"error\">{Html(string.Join("\n", e.StackTrace))}</pre></details>" : ""),
         DisplayElement d => Data(d.Data, notebooksDir),
         ReturnValueElement r => Data(r.Data, notebooksDir),
         _ => "",

@@ -59,8 +59,10 @@ internal sealed partial class CellOutputs(int executionCount)
                     break;
                 case CommandFailed o:
                     Failure ??= o.Message;
-                    _outputs.Add(new ErrorElement(o.Message, o.Exception?.GetType().Name ?? "Error",
-                        o.Exception?.ToString().ReplaceLineEndings("\n").Split('\n') ?? []));
+                    // As Jupyter shows an error: the exception's type and message, then its stack trace.
+                    _outputs.Add(o.Exception is { } exception
+                        ? new ErrorElement(exception.Message, exception.GetType().Name, exception.ToString().ReplaceLineEndings("\n").Split('\n'))
+                        : new ErrorElement(o.Message, "Error"));
                     break;
             }
         }
