@@ -52,7 +52,8 @@ internal static class Worker
             Arg("--solutions"));
 
         // The kernel redirects Console.Out and Console.Error into cell outputs; progress goes to the real stdout.
-        using var progress = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+        using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+        var progress = TextWriter.Synchronized(stdout);   // cells report from the main flow, heartbeats from a timer
         try
         {
             var report = await new NotebookExecutor(progress).RunAsync(job);

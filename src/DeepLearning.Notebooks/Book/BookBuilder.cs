@@ -254,7 +254,9 @@ internal sealed partial class BookBuilder(string outDir)
         pre { overflow-x: auto; padding: 0.6rem 0.8rem; border-radius: 6px; font: 0.85rem/1.45 ui-monospace, "Cascadia Code", Menlo, Consolas, monospace; }
         pre.source { background: #f6f8fa; margin: 0.3rem 0; }
         .outputs { margin-top: 0.4rem; }
-        .output { margin: 0.3rem 0; overflow-x: auto; }
+        .output { margin: 0.3rem 0; overflow-x: auto; overflow-y: hidden; }
+        /* A figure's div grows to the height plotly.js draws (a layout height may exceed the div's own). */
+        .course-figure { height: auto !important; min-height: 420px; }
         pre.stream, pre.plain { background: none; padding: 0.2rem 0; margin: 0; white-space: pre-wrap; }
         pre.stream.stderr { color: #9a6700; }
         pre.error { background: #fff1f0; color: #82071e; white-space: pre-wrap; }

@@ -31,6 +31,7 @@ internal sealed class NotebookExecutor(TextWriter progress)
     ];
 
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan SaveEvery = TimeSpan.FromSeconds(10);
 
     /// <summary>Reads a notebook with the .NET Interactive document parser (C# is the default kernel).</summary>
     public static InteractiveDocument Read(string path)
@@ -87,6 +88,7 @@ internal sealed class NotebookExecutor(TextWriter progress)
         CellOutputs? current = null;
         using var subscription = kernel.KernelEvents.Subscribe(e => Volatile.Read(ref current)?.Add(e));
         var cellClock = new Stopwatch();
+        var sinceSaved = Stopwatch.StartNew();
         int running = 0, executionCount = 0;
         using var heartbeat = new Timer(_ =>
         {
@@ -100,7 +102,7 @@ internal sealed class NotebookExecutor(TextWriter progress)
             var (element, number) = codeCells[k];
             var outputs = new CellOutputs(++executionCount);
             cells[k] = cells[k] with { Status = Status.Running };
-            Save(document, report = report with { Cells = [.. cells], Seconds = clock.Elapsed.TotalSeconds }, job);
+            SaveReport(report = report with { Cells = [.. cells], Seconds = clock.Elapsed.TotalSeconds }, job);
             Volatile.Write(ref current, outputs);
             Volatile.Write(ref running, number);
             cellClock.Restart();
@@ -144,7 +146,14 @@ internal sealed class NotebookExecutor(TextWriter progress)
                 report = report with { Status = status, Error = Message(name, cells[k], error!) };
                 break;
             }
-            Save(document, report, job);
+            // The executed notebook can be megabytes (plotly.js rides along with the first chart): rewrite it
+            // every few seconds, not after every cell; the small report always.
+            SaveReport(report, job);
+            if (sinceSaved.Elapsed >= SaveEvery)
+            {
+                Save(document, report, job);
+                sinceSaved.Restart();
+            }
         }
 
         if (report.Status == Status.Running) report = report with { Status = Status.Ok };
@@ -192,6 +201,9 @@ internal sealed class NotebookExecutor(TextWriter progress)
     private static void Save(InteractiveDocument document, NotebookReport report, NotebookJob job)
     {
         AtomicFile.Write(job.Executed, document.ToJupyterJson());
-        AtomicFile.Write(job.Result, System.Text.Json.JsonSerializer.Serialize(report, RunReport.Json));
+        SaveReport(report, job);
     }
+
+    private static void SaveReport(NotebookReport report, NotebookJob job) =>
+        AtomicFile.Write(job.Result, System.Text.Json.JsonSerializer.Serialize(report, RunReport.Json));
 }
