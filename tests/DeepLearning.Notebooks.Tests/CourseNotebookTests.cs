@@ -11,8 +11,7 @@ public sealed class CourseRunFixture
 {
     public CourseRunFixture()
     {
-        // The notebooks #r the Release build of the course library from ../artifacts/bin/; build it from this source.
-        Build = DotnetBuild(Path.Combine(Runner.RepoRoot, "src", "DeepLearning.Course"));
+        Build = CourseLibrary.Build.Value;
         Out = Path.Combine(Runner.RepoRoot, "artifacts", "test-book");
         if (Build.ExitCode != 0) return;
         Result = Runner.Run(TimeSpan.FromMinutes(40), "run", "--notebooks", Path.Combine(Runner.RepoRoot, "notebooks"), "--out", Out,
@@ -25,10 +24,17 @@ public sealed class CourseRunFixture
     public Runner.Result? Result { get; }
     public string Out { get; }
     internal RunReport? Report { get; }
+}
 
-    private static Runner.Result DotnetBuild(string project)
+/// <summary>The course library as notebooks load it: the Release build in artifacts/bin/, built from this source once per test run.</summary>
+public static class CourseLibrary
+{
+    /// <summary>The folder notebooks #r from (<c>../artifacts/bin/DeepLearning.Course/release/</c>).</summary>
+    public static string Folder => Path.Combine(Runner.RepoRoot, "artifacts", "bin", "DeepLearning.Course", "release");
+
+    public static readonly Lazy<Runner.Result> Build = new(() =>
     {
-        var start = new ProcessStartInfo("dotnet", ["build", project, "-c", "Release", "--nologo", "-v", "quiet"])
+        var start = new ProcessStartInfo("dotnet", ["build", Path.Combine(Runner.RepoRoot, "src", "DeepLearning.Course"), "-c", "Release", "--nologo", "-v", "quiet"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -41,7 +47,7 @@ public sealed class CourseRunFixture
         string output = process.StandardOutput.ReadToEnd() + stderr.Result;
         process.WaitForExit();
         return new Runner.Result(process.ExitCode, output, clock.Elapsed);
-    }
+    });
 }
 
 [CollectionDefinition(Name)]
