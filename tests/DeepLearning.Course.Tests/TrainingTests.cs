@@ -218,7 +218,7 @@ public class TrainingTests
         using var other = TrainTestData.Line(4, 2);
         using var model = TrainTestData.Mlp(2, 4, 3, 1);
         Assert.Equal("validation", Assert.Throws<ArgumentException>(() => Trainer.Fit(model, train, other, TrainTestData.Quiet)).ParamName);
-        var noValidation = Assert.Throws<ArgumentException>(() => Trainer.Fit(model, train, null, TrainTestData.Quiet with { EarlyStopping = new EarlyStopping(2, Monitor: Monitor.ValidationLoss) }));
+        var noValidation = Assert.Throws<ArgumentException>(() => Trainer.Fit(model, train, null, TrainTestData.Quiet with { EarlyStopping = new EarlyStopping(2, Monitor: MonitorMetric.ValidationLoss) }));
         Assert.Equal("validation", noValidation.ParamName);
     }
 
@@ -280,7 +280,7 @@ public class TrainingTests
         var options = TrainTestData.Quiet with
         {
             Epochs = 20, Optimizer = Optim.Sgd(0.05),
-            EarlyStopping = new EarlyStopping(Patience: 2, MinDelta: 1e9, RestoreBestWeights: false, Monitor: Monitor.TrainLoss),
+            EarlyStopping = new EarlyStopping(Patience: 2, MinDelta: 1e9, RestoreBestWeights: false, Monitor: MonitorMetric.TrainLoss),
             OnEpochEnd = _ => snapshots.Add(TrainTestData.Weights(model)),
         };
         var h = Trainer.Fit(model, train, null, options);
@@ -288,7 +288,7 @@ public class TrainingTests
         Assert.Equal(3, h.Epochs.Count);
         Assert.False(h.RestoredBestWeights);
         Assert.Equal(snapshots[^1], TrainTestData.Weights(model));
-        Assert.Equal(Monitor.TrainLoss, h.Monitor);
+        Assert.Equal(MonitorMetric.TrainLoss, h.Monitor);
     }
 
     [Fact]
@@ -444,6 +444,7 @@ public class TrainingTests
         Assert.Equal(expectedL2, terms.L2, 1e-6);
         Assert.Equal(plainTerms.Data, terms.Data);
         Assert.Equal(terms.Data + expectedL1 + expectedL2, terms.Total, 1e-6);
+        Assert.Equal(terms, Trainer.LossOf(probe, line, l1, l2));
 
         // One full-batch SGD step with and without the penalties: same data loss, penalty recorded, and the
         // weights differ by exactly −lr·(λ₁·sign(w) + λ₂·w); the biases are not penalised.

@@ -47,7 +47,7 @@ public sealed class History : IHtmlView
 {
     private readonly List<EpochRecord> _epochs = [];
 
-    internal History(Monitor monitor, string optimizer, string? scheduler)
+    internal History(MonitorMetric monitor, string optimizer, string? scheduler)
     {
         Monitor = monitor;
         Optimizer = optimizer;
@@ -58,7 +58,7 @@ public sealed class History : IHtmlView
     public IReadOnlyList<EpochRecord> Epochs => _epochs;
 
     /// <summary>The metric that decides the best epoch (and early stopping).</summary>
-    public Monitor Monitor { get; }
+    public MonitorMetric Monitor { get; }
 
     /// <summary>The optimizer, as described by <see cref="Optim.Name"/>.</summary>
     public string Optimizer { get; }
@@ -98,8 +98,8 @@ public sealed class History : IHtmlView
         ArgumentNullException.ThrowIfNull(e);
         return Monitor switch
         {
-            Monitor.ValidationLoss => e.ValidationLoss,
-            Monitor.ValidationAccuracy => e.ValidationAccuracy,
+            MonitorMetric.ValidationLoss => e.ValidationLoss,
+            MonitorMetric.ValidationAccuracy => e.ValidationAccuracy,
             _ => e.TrainLoss,
         };
     }
@@ -162,7 +162,7 @@ public sealed class History : IHtmlView
     {
         if (_epochs.Count == 0) return $"{Optimizer}: no epoch yet";
         string best = Monitored(Best) is double m
-            ? string.Create(CultureInfo.InvariantCulture, $"best epoch {BestEpoch} ({MonitorName} {(Monitor == Monitor.ValidationAccuracy ? Pct(m) : m.ToString("F4", CultureInfo.InvariantCulture))})")
+            ? string.Create(CultureInfo.InvariantCulture, $"best epoch {BestEpoch} ({MonitorName} {(Monitor == MonitorMetric.ValidationAccuracy ? Pct(m) : m.ToString("F4", CultureInfo.InvariantCulture))})")
             : $"best epoch {BestEpoch}";
         return $"{Optimizer}{(Scheduler is null ? "" : ", " + Scheduler)}: {_epochs.Count} epochs, {best}" +
                (StopDetail.Length > 0 ? $"; {StopDetail}" : "") + (RestoredBestWeights ? "; best weights restored" : "");
@@ -170,8 +170,8 @@ public sealed class History : IHtmlView
 
     internal string MonitorName => Monitor switch
     {
-        Monitor.ValidationLoss => "validation loss",
-        Monitor.ValidationAccuracy => "validation accuracy",
+        MonitorMetric.ValidationLoss => "validation loss",
+        MonitorMetric.ValidationAccuracy => "validation accuracy",
         _ => "training loss",
     };
 

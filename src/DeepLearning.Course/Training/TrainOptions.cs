@@ -233,7 +233,7 @@ public sealed record Scheduler(string Name, Func<optim.Optimizer, int, optim.lr_
 }
 
 /// <summary>What early stopping and "best epoch" watch.</summary>
-public enum Monitor
+public enum MonitorMetric
 {
     /// <summary>Validation loss (lower is better); the default when validation data is given.</summary>
     ValidationLoss,
@@ -255,7 +255,7 @@ public enum Monitor
 /// <param name="MinDelta">How much better than the best a value must be to count (≥ 0).</param>
 /// <param name="RestoreBestWeights">Load the best epoch's state dict at the end.</param>
 /// <param name="Monitor">What to watch; null = validation loss if there is validation data, else training loss.</param>
-public sealed record EarlyStopping(int Patience, double MinDelta = 0, bool RestoreBestWeights = true, Monitor? Monitor = null)
+public sealed record EarlyStopping(int Patience, double MinDelta = 0, bool RestoreBestWeights = true, MonitorMetric? Monitor = null)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> for a negative patience or a negative/NaN delta.</summary>
     public void Validate()

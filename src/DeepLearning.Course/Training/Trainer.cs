@@ -27,6 +27,18 @@ public sealed record LossTerms(double Data, double L1, double L2)
 /// a <see cref="History"/>. Each step runs inside its own dispose scope (forward, loss + explicit L1/L2 terms,
 /// backward, NaN/∞ guard, clipping, optimizer step); evaluation runs under <c>torch.no_grad()</c> in eval mode.
 /// </summary>
+/// <example>
+/// <code>
+/// using var data = TrainData.From(Digits.Load28x28Split().Train.AsImages(1, 28, 28));
+/// var (train, val) = data.Split(0.2, seed: 1);
+/// var history = Trainer.Fit(model, train, val, new TrainOptions
+/// {
+///     Epochs = 20, BatchSize = 64, Optimizer = Optim.Adam(1e-3), Scheduler = Scheduler.Cosine(),
+///     EarlyStopping = new EarlyStopping(Patience: 3), Seed = 1,
+/// });
+/// history   // a table; history.LossCurve() feeds a chart
+/// </code>
+/// </example>
 public static class Trainer
 {
     /// <summary>
@@ -64,7 +76,7 @@ public static class Trainer
         var history = new History(monitor, options.Optimizer.Name, options.Scheduler?.Name);
         using var progress = ProgressReporter.Create(options.Progress, options.Epochs, stepsPerEpoch, history);
         var early = options.EarlyStopping;
-        bool maximize = monitor == Monitor.ValidationAccuracy;
+        bool maximize = monitor == MonitorMetric.ValidationAccuracy;
         double best = maximize ? double.NegativeInfinity : double.PositiveInfinity;
         int bad = 0;
         Dictionary<string, Tensor>? bestState = null;
@@ -244,6 +256,13 @@ public static class Trainer
         return new LossTerms(Loss(model.call(x), y, task, loss).ToDouble(), t1?.ToDouble() ?? 0, t2?.ToDouble() ?? 0);
     }
 
+    /// <summary>The loss of the whole of <paramref name="data"/> as one batch, term by term (see the batch overload).</summary>
+    public static LossTerms LossOf(nn.Module<Tensor, Tensor> model, TrainData data, double l1 = 0, double l2 = 0, Func<Tensor, Tensor, Tensor>? loss = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return LossOf(model, data.X, data.Y, data.Task, l1, l2, loss);
+    }
+
     /// <summary>The task's default loss on a batch (mean over examples): cross-entropy, BCE-with-logits or MSE.</summary>
     internal static Tensor Loss(Tensor output, Tensor y, TaskKind task, Func<Tensor, Tensor, Tensor>? custom)
     {
@@ -356,12 +375,12 @@ public static class Trainer
         return path;
     }
 
-    private static Monitor ChooseMonitor(TrainOptions options, TrainData train, TrainData? validation)
+    private static MonitorMetric ChooseMonitor(TrainOptions options, TrainData train, TrainData? validation)
     {
-        var monitor = options.EarlyStopping?.Monitor ?? (validation is null ? Monitor.TrainLoss : Monitor.ValidationLoss);
-        if (monitor != Monitor.TrainLoss && validation is null)
-            throw new ArgumentException($"EarlyStopping monitors {monitor}, but no validation data was given. Pass validation data (e.g. train.Split(0.2)) or monitor Monitor.TrainLoss.", nameof(validation));
-        if (monitor == Monitor.ValidationAccuracy && train.Task == TaskKind.Regression)
+        var monitor = options.EarlyStopping?.Monitor ?? (validation is null ? MonitorMetric.TrainLoss : MonitorMetric.ValidationLoss);
+        if (monitor != MonitorMetric.TrainLoss && validation is null)
+            throw new ArgumentException($"EarlyStopping monitors {monitor}, but no validation data was given. Pass validation data (e.g. train.Split(0.2)) or monitor MonitorMetric.TrainLoss.", nameof(validation));
+        if (monitor == MonitorMetric.ValidationAccuracy && train.Task == TaskKind.Regression)
             throw new ArgumentException("EarlyStopping monitors ValidationAccuracy, but a regression task has no accuracy; monitor ValidationLoss.", nameof(options));
         return monitor;
     }
