@@ -19,6 +19,7 @@ public sealed record GraphNode(int Id, string Label, string Op, double Data, dou
 /// The computational graph behind a scalar <see cref="Value"/> (micrograd's draw_dot): every node with its value and
 /// gradient, drawn left to right from the inputs to the result as an inline SVG (no network, no Graphviz).
 /// </summary>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed record ComputationGraph(IReadOnlyList<GraphNode> Nodes) : IHtmlView
 {
     private const int BoxWidth = 200, BoxHeight = 30, ColumnWidth = 290, RowHeight = 48, OpRadius = 15, Margin = 10;
