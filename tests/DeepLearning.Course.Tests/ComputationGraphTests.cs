@@ -47,6 +47,20 @@ public class ComputationGraphTests
     }
 
     [Fact]
+    public void Edges_of_a_value_used_twice_are_drawn_apart_and_long_edges_arc_over_a_column()
+    {
+        var a = new Value(3, "a");
+        var c = (a * a) + a;
+        c.Backward();
+        string html = ComputationGraph.Of(c).ToHtml();
+        var paths = System.Text.RegularExpressions.Regex.Matches(html, "<path d=\"(M[^\"]*)\" fill=\"none\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(4, paths.Count);                                   // a → * twice, a·a → +, a → +
+        Assert.Single(paths, p => p.Contains(" C", StringComparison.Ordinal)); // a → + skips the * column: an arc
+        var bends = paths.Where(p => p.Contains(" Q", StringComparison.Ordinal)).Select(p => p.Split(' ')[1]).ToList();
+        Assert.Equal(bends.Count, bends.Distinct().Count());            // the two a → * edges do not coincide
+    }
+
+    [Fact]
     public void Renders_as_self_contained_svg_and_text()
     {
         var (_, g) = Neuron();

@@ -12,7 +12,7 @@ namespace DeepLearning.Course;
 /// <param name="Data">The value.</param>
 /// <param name="Grad">∂root/∂value after the last backward pass.</param>
 /// <param name="Inputs">Ids of the nodes it was computed from.</param>
-/// <param name="Depth">Longest path from a leaf (leaves are 0): the column it is drawn in.</param>
+/// <param name="Depth">Longest path from a leaf (leaves are 0); an operation is drawn in that column, a leaf just left of its first consumer.</param>
 public sealed record GraphNode(int Id, string Label, string Op, double Data, double Grad, IReadOnlyList<int> Inputs, int Depth);
 
 /// <summary>
@@ -22,7 +22,7 @@ public sealed record GraphNode(int Id, string Label, string Op, double Data, dou
 [TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed record ComputationGraph(IReadOnlyList<GraphNode> Nodes) : IHtmlView
 {
-    private const int BoxWidth = 200, BoxHeight = 30, ColumnWidth = 290, RowHeight = 48, OpRadius = 15, Margin = 10;
+    private const int BoxWidth = 196, BoxHeight = 30, ColumnWidth = 262, RowHeight = 46, OpRadius = 15, OpOffset = 38, Margin = 10;
 
     /// <summary>The graph that computed <paramref name="root"/>, in topological order (the root last).</summary>
     public static ComputationGraph Of(Value root)
@@ -71,28 +71,45 @@ public sealed record ComputationGraph(IReadOnlyList<GraphNode> Nodes) : IHtmlVie
     /// <inheritdoc/>
     public string ToHtml()
     {
-        int columns = Nodes.Max(n => n.Depth) + 1;
+        // Columns: an operation one right of its deepest input; a leaf just left of its first consumer (as Graphviz ranks).
+        var column = Nodes.Select(n => n.Depth).ToArray();
+        foreach (var n in Nodes.Where(n => n.Op.Length == 0))
+        {
+            var consumers = Nodes.Where(m => m.Inputs.Contains(n.Id)).Select(m => m.Depth).ToList();
+            if (consumers.Count > 0) column[n.Id] = Math.Max(0, consumers.Min() - 1);
+        }
+        int columns = column.Max() + 1;
         var rowOf = new int[Nodes.Count];
         var rowsPerColumn = new int[columns];
-        foreach (var n in Nodes) rowOf[n.Id] = rowsPerColumn[n.Depth]++;
+        foreach (var n in Nodes) rowOf[n.Id] = rowsPerColumn[column[n.Id]]++;
         int rows = rowsPerColumn.Max();
-        int width = (2 * Margin) + ((columns - 1) * ColumnWidth) + BoxWidth, height = (2 * Margin) + (rows * RowHeight);
+        bool longEdges = Nodes.Any(n => n.Inputs.Any(j => column[n.Id] - column[j] > 1));
+        double top = Margin + (longEdges ? RowHeight / 2.0 : 0);   // room for edges that arc over a column
+        int width = (2 * Margin) + ((columns - 1) * ColumnWidth) + BoxWidth, height = (int)(top + Margin + (rows * RowHeight));
 
         // Box i's left edge and vertical centre; columns are centred vertically.
-        double X(int i) => Margin + (Nodes[i].Depth * ColumnWidth);
-        double Y(int i) => Margin + (RowHeight / 2.0) + (rowOf[i] * RowHeight) + ((rows - rowsPerColumn[Nodes[i].Depth]) * RowHeight / 2.0);
+        double X(int i) => Margin + (column[i] * ColumnWidth);
+        double Y(int i) => top + (RowHeight / 2.0) + (rowOf[i] * RowHeight) + ((rows - rowsPerColumn[column[i]]) * RowHeight / 2.0);
 
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture,
-            $"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"course-graph\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"Menlo, Consolas, monospace\" font-size=\"12\">");
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"course-graph\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" style=\"max-width:100%;height:auto\" font-family=\"Menlo, Consolas, monospace\" font-size=\"12\">");
         svg.Append("<defs><marker id=\"cg-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#888\"/></marker></defs>");
         foreach (var n in Nodes)
         {
             if (n.Op.Length == 0) continue;
-            double ox = X(n.Id) - 45, oy = Y(n.Id);
-            foreach (int j in n.Inputs)
-                svg.Append(CultureInfo.InvariantCulture,
-                    $"<line x1=\"{X(j) + BoxWidth:F1}\" y1=\"{Y(j):F1}\" x2=\"{ox - OpRadius:F1}\" y2=\"{oy:F1}\" stroke=\"#888\" marker-end=\"url(#cg-arrow)\"/>");
+            double ox = X(n.Id) - OpOffset, oy = Y(n.Id);
+            for (int k = 0; k < n.Inputs.Count; k++)
+            {
+                int j = n.Inputs[k];
+                double x1 = X(j) + BoxWidth, y1 = Y(j), x2 = ox - OpRadius, y2 = oy;
+                // A value used twice by one operation (a·a) gets two edges, bent apart so both show.
+                double bend = n.Inputs.Take(k).Contains(j) ? 14 : n.Inputs.Skip(k + 1).Contains(j) ? -14 : 0;
+                string path = column[n.Id] - column[j] > 1
+                    ? $"M{x1:F1},{y1:F1} C{x1 + 60:F1},{Math.Min(y1, y2) - (RowHeight / 2.0):F1} {x2 - 60:F1},{Math.Min(y1, y2) - (RowHeight / 2.0):F1} {x2:F1},{y2:F1}"
+                    : $"M{x1:F1},{y1:F1} Q{(x1 + x2) / 2:F1},{((y1 + y2) / 2) + bend:F1} {x2:F1},{y2:F1}";
+                svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path}\" fill=\"none\" stroke=\"#888\" marker-end=\"url(#cg-arrow)\"/>");
+            }
             svg.Append(CultureInfo.InvariantCulture,
                 $"<line x1=\"{ox + OpRadius:F1}\" y1=\"{oy:F1}\" x2=\"{X(n.Id):F1}\" y2=\"{oy:F1}\" stroke=\"#888\" marker-end=\"url(#cg-arrow)\"/>");
             svg.Append(CultureInfo.InvariantCulture,
