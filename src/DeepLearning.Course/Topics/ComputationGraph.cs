@@ -22,7 +22,7 @@ public sealed record GraphNode(int Id, string Label, string Op, double Data, dou
 [TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed record ComputationGraph(IReadOnlyList<GraphNode> Nodes) : IHtmlView
 {
-    private const int BoxWidth = 196, BoxHeight = 30, ColumnWidth = 262, RowHeight = 46, OpRadius = 15, OpOffset = 38, Margin = 10;
+    private const int BoxWidth = 196, BoxHeight = 30, ColumnWidth = 300, RowHeight = 46, OpRadius = 15, OpOffset = 48, Margin = 10;
 
     /// <summary>The graph that computed <paramref name="root"/>, in topological order (the root last).</summary>
     public static ComputationGraph Of(Value root)
@@ -84,7 +84,7 @@ public sealed record ComputationGraph(IReadOnlyList<GraphNode> Nodes) : IHtmlVie
         foreach (var n in Nodes) rowOf[n.Id] = rowsPerColumn[column[n.Id]]++;
         int rows = rowsPerColumn.Max();
         bool longEdges = Nodes.Any(n => n.Inputs.Any(j => column[n.Id] - column[j] > 1));
-        double top = Margin + (longEdges ? RowHeight / 2.0 : 0);   // room for edges that arc over a column
+        double top = Margin + (longEdges ? 0.8 * RowHeight : 0);   // room for edges that arc over a column
         int width = (2 * Margin) + ((columns - 1) * ColumnWidth) + BoxWidth, height = (int)(top + Margin + (rows * RowHeight));
 
         // Box i's left edge and vertical centre; columns are centred vertically.
@@ -106,7 +106,7 @@ public sealed record ComputationGraph(IReadOnlyList<GraphNode> Nodes) : IHtmlVie
                 // A value used twice by one operation (a·a) gets two edges, bent apart so both show.
                 double bend = n.Inputs.Take(k).Contains(j) ? 14 : n.Inputs.Skip(k + 1).Contains(j) ? -14 : 0;
                 string path = column[n.Id] - column[j] > 1
-                    ? $"M{x1:F1},{y1:F1} C{x1 + 60:F1},{Math.Min(y1, y2) - (RowHeight / 2.0):F1} {x2 - 60:F1},{Math.Min(y1, y2) - (RowHeight / 2.0):F1} {x2:F1},{y2:F1}"
+                    ? $"M{x1:F1},{y1:F1} C{x1 + 60:F1},{Math.Min(y1, y2) - RowHeight:F1} {x2 - 60:F1},{Math.Min(y1, y2) - RowHeight:F1} {x2:F1},{y2:F1}"
                     : $"M{x1:F1},{y1:F1} Q{(x1 + x2) / 2:F1},{((y1 + y2) / 2) + bend:F1} {x2:F1},{y2:F1}";
                 svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path}\" fill=\"none\" stroke=\"#888\" marker-end=\"url(#cg-arrow)\"/>");
             }
