@@ -39,15 +39,6 @@ public class AccuracyTests(ITestOutputHelper output)
         Assert.True(accuracy >= 0.97, $"test accuracy {accuracy:P2}\n{history}");
     }
 
-    // TODO(lead): use Models.LeNet5 once fw-deep's models are merged.
-    private static nn.Module<Tensor, Tensor> LeNet5() => nn.Sequential(
-        ("conv1", nn.Conv2d(1, 6, 5, padding: 2)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-        ("conv2", nn.Conv2d(6, 16, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
-        ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(16 * 5 * 5, 120)), ("relu3", nn.ReLU()),
-        ("fc2", nn.Linear(120, 84)), ("relu4", nn.ReLU()),
-        ("fc3", nn.Linear(84, 10)));
-
     [Fact]
     public void LeNet5_reaches_98_percent_on_the_28x28_test_part()
     {
@@ -58,7 +49,7 @@ public class AccuracyTests(ITestOutputHelper output)
         using var train = TrainData.From(trainSet.AsImages(1, 28, 28));
         using var test = TrainData.From(testSet.AsImages(1, 28, 28));
         torch.manual_seed(1);
-        using var model = LeNet5();
+        using var model = new LeNet5(imageSize: 28);
         var clock = Stopwatch.StartNew();
         var history = Trainer.Fit(model, train, null, new TrainOptions
         {

@@ -407,8 +407,8 @@ public static class InitLab
 }
 
 /// <summary>
-/// A plain deep net of <c>depth</c> Linear(width, width) + φ layers whose forward pass can record every layer.
-/// TODO(lead): fw-deep's PlainDeepNet (Models/) may replace this once merged.
+/// A plain deep net of <c>depth</c> Linear(width, width) + φ layers whose forward pass records every z and h, which the
+/// signal-through-depth experiment reads layer by layer (PlainDeepNet exposes its layers for training diagnostics).
 /// </summary>
 internal sealed class DeepStack : nn.Module<Tensor, Tensor>
 {

@@ -43,6 +43,7 @@ public sealed record TrainingCurve(string Metric, int[] Epochs, double[] Train, 
 /// What <see cref="Trainer.Fit"/> did, epoch by epoch, and why it stopped. Shows as a small table in notebooks;
 /// <see cref="LossCurve"/> and <see cref="AccuracyCurve"/> give the data for charts.
 /// </summary>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed class History : IHtmlView
 {
     private readonly List<EpochRecord> _epochs = [];
