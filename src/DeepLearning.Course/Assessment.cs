@@ -17,6 +17,7 @@ public sealed record QuizAnswer(int Number, char Answer, bool Correct, string Hi
 
 /// <summary>The graded quiz: one row per question of the key, in order.</summary>
 /// <param name="Questions">Every question of the key with the learner's answer.</param>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed record QuizResult(IReadOnlyList<QuizAnswer> Questions) : IHtmlView
 {
     /// <summary>How many answers are correct.</summary>
@@ -52,6 +53,7 @@ public sealed record GradeItem(string Criterion, bool Passed, string Detail);
 
 /// <summary>The assignment's grade: every criterion with its measurement.</summary>
 /// <param name="Items">The criteria, in order.</param>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed record AssignmentGrade(IReadOnlyList<GradeItem> Items) : IHtmlView
 {
     /// <summary>True when every criterion passes.</summary>
