@@ -46,7 +46,7 @@ public static class TorchActivations
         if (key == "elu") TopicArgs.Finite(alpha, nameof(alpha));
         if (key == "softplus")
         {
-            TopicArgs.Positive(beta, nameof(beta));
+            Check.Positive(beta, nameof(beta));
             TopicArgs.Finite(threshold, nameof(threshold));
         }
         if (key is "softmax" or "log_softmax" && x.dim() == 0)
@@ -320,7 +320,7 @@ public static class ActivationExperiments
         string act = TorchActivations.Resolve(activation);
         if (act is not ("relu" or "leaky_relu"))
             throw new ArgumentException($"The dying-ReLU experiment compares \"relu\" and \"leaky_relu\", got \"{activation}\".", nameof(activation));
-        TopicArgs.Positive(learningRate, nameof(learningRate));
+        Check.Positive(learningRate, nameof(learningRate));
         if (!double.IsFinite(biasInit))
             throw new ArgumentOutOfRangeException(nameof(biasInit), biasInit, $"biasInit must be finite, got {biasInit}.");
         TopicArgs.AtLeast(hidden, 1, nameof(hidden));
@@ -380,8 +380,8 @@ public static class ActivationExperiments
     public static SaturationResult Saturation(double inputScale, double threshold = 0.01, int units = 20_000, IReadOnlyList<string>? activations = null,
         int seed = 0)
     {
-        TopicArgs.Positive(inputScale, nameof(inputScale));
-        TopicArgs.Positive(threshold, nameof(threshold));
+        Check.Positive(inputScale, nameof(inputScale));
+        Check.Positive(threshold, nameof(threshold));
         TopicArgs.AtLeast(units, 1, nameof(units));
         string[] names = [.. (activations ?? ["sigmoid", "tanh"]).Select(TorchActivations.Resolve)];
         foreach (string name in names)

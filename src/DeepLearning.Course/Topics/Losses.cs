@@ -71,7 +71,7 @@ public static class TorchLosses
                 TopicArgs.FloatingPoint(target, nameof(target));
                 break;
         }
-        if (key == "huber") TopicArgs.Positive(delta, nameof(delta));
+        if (key == "huber") Check.Positive(delta, nameof(delta));
         if (key == "bce" && input.numel() > 0)
         {
             using var scope = torch.NewDisposeScope();
@@ -117,9 +117,9 @@ public static class TorchLosses
         TopicArgs.Rank(anchor, 2, nameof(anchor), "[batch, features]");
         TopicArgs.SameShape(anchor, nameof(anchor), positive, nameof(positive));
         TopicArgs.SameShape(anchor, nameof(anchor), negative, nameof(negative));
-        TopicArgs.Positive(margin, nameof(margin));
+        Check.Positive(margin, nameof(margin));
         TopicArgs.AtLeast(p, 1, nameof(p));
-        TopicArgs.NonNegative(eps, nameof(eps));
+        Check.NonNegative(eps, nameof(eps));
         return torch.nn.functional.triplet_margin_loss(anchor, positive, negative, margin, p, eps, false, reduction.ToTorch());
     }
 
@@ -134,7 +134,7 @@ public static class TorchLosses
         ArgumentNullException.ThrowIfNull(y);
         TopicArgs.Rank(x1, 2, nameof(x1), "[batch, features]");
         TopicArgs.SameShape(x1, nameof(x1), x2, nameof(x2));
-        TopicArgs.Positive(margin, nameof(margin));
+        Check.Positive(margin, nameof(margin));
         if (y.dim() != 1 || y.shape[0] != x1.shape[0])
             throw new ArgumentException($"y must hold one label per pair ([{x1.shape[0]}]), got shape {TopicArgs.Shape(y)}.", nameof(y));
         using var scope = torch.NewDisposeScope();
@@ -435,8 +435,8 @@ public static class LossExperiments
         double noise = 0.2, double huberDelta = 1.0, int steps = 300, double learningRate = 0.1, int seed = 0)
     {
         TopicArgs.AtLeast(steps, 1, nameof(steps));
-        TopicArgs.Positive(learningRate, nameof(learningRate));
-        TopicArgs.Positive(huberDelta, nameof(huberDelta));
+        Check.Positive(learningRate, nameof(learningRate));
+        Check.Positive(huberDelta, nameof(huberDelta));
         var data = Synthetic.NoisyLine(n, slope, intercept, noise, outlierFraction, new Rng(unchecked((ulong)seed)));
 
         using var scope = torch.NewDisposeScope();
@@ -506,7 +506,7 @@ public static class LossExperiments
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"epsilon must be in [0, 1], got {epsilon}.");
         TopicArgs.AtLeast(classes, 2, nameof(classes));
         TopicArgs.AtLeast(steps, 1, nameof(steps));
-        TopicArgs.Positive(learningRate, nameof(learningRate));
+        Check.Positive(learningRate, nameof(learningRate));
 
         double qTrue = 1 - epsilon + (epsilon / classes), qOther = epsilon / classes;
         double[] target = [.. Enumerable.Range(0, classes).Select(c => c == 0 ? qTrue : qOther)];
@@ -556,8 +556,8 @@ public static class LossExperiments
         TopicArgs.AtLeast(dimensions, 1, nameof(dimensions));
         TopicArgs.AtLeast(steps, 1, nameof(steps));
         TopicArgs.AtLeast(batchSize, 1, nameof(batchSize));
-        TopicArgs.Positive(margin, nameof(margin));
-        TopicArgs.Positive(learningRate, nameof(learningRate));
+        Check.Positive(margin, nameof(margin));
+        Check.Positive(learningRate, nameof(learningRate));
 
         var rng = new Rng(unchecked((ulong)seed));
         var (train, test) = Splits.TrainTestSplit(Digits.Load8x8(), 0.3, rng);
