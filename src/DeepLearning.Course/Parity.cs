@@ -13,6 +13,7 @@ public sealed record ParityRow(string Quantity, double MaxAbsDiff);
 /// The result of running the same computation from scratch and with TorchSharp: one row per output or gradient.
 /// Every topic's <c>Parity.*</c> method returns one; notebooks print it and tests assert <see cref="Agrees"/>.
 /// </summary>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed record ParityReport(string Topic, IReadOnlyList<ParityRow> Rows) : IHtmlView
 {
     /// <summary>The largest difference over all rows.</summary>

@@ -64,6 +64,33 @@ public class ActivationsTests
         Assert.Contains("NaN", lr.Message);
     }
 
+    [Fact]
+    public void Sigmoid_gradients_vanish_through_depth_while_tanh_relu_and_gelu_reach_the_first_layer()
+    {
+        var sigmoid = ActivationExperiments.GradientThroughDepth("sigmoid");
+        Assert.Equal(10, sigmoid.WeightGradientNorms.Length);
+        // σ′ ≤ ¼ with gain-1 weights: about 4× less per layer, ≈ 4⁻⁹ over the nine layers below the last.
+        Assert.True(sigmoid.FirstToLast < 1e-4, $"sigmoid first/last = {sigmoid.FirstToLast}");
+        for (int l = 1; l < 10; l++)
+            Assert.True(sigmoid.WeightGradientNorms[l - 1] < sigmoid.WeightGradientNorms[l], $"sigmoid layer {l} vs {l + 1}");
+        foreach (string name in new[] { "tanh", "relu", "gelu" })
+        {
+            var r = ActivationExperiments.GradientThroughDepth(name);
+            Assert.InRange(r.FirstToLast, 1.0 / 3, 3);
+        }
+        Assert.Equal(sigmoid.WeightGradientNorms, ActivationExperiments.GradientThroughDepth("sigmoid").WeightGradientNorms); // seeded
+    }
+
+    [Fact]
+    public void Gradient_through_depth_rejects_bad_arguments()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => ActivationExperiments.GradientThroughDepth("softmax"));
+        Assert.Equal("activation", ex.ParamName);
+        Assert.Contains("softmax", ex.Message);
+        Assert.Equal("depth", Assert.Throws<ArgumentOutOfRangeException>(() => ActivationExperiments.GradientThroughDepth("relu", depth: 1)).ParamName);
+        Assert.Equal("width", Assert.Throws<ArgumentOutOfRangeException>(() => ActivationExperiments.GradientThroughDepth("relu", width: 0)).ParamName);
+    }
+
     [Theory]
     [InlineData(1.0)]
     [InlineData(3.0)]
@@ -182,6 +209,7 @@ public class ActivationsTests
         AssertNoLeak("DyingRelu", () => ActivationExperiments.DyingRelu(0.1, epochs: 1, n: 32));
         AssertNoLeak("Saturation", () => ActivationExperiments.Saturation(2, units: 100));
         AssertNoLeak("Table", () => ActivationExperiments.Table("softplus", points: 11));
+        AssertNoLeak("GradientThroughDepth", () => ActivationExperiments.GradientThroughDepth("tanh", depth: 3, width: 4, batch: 2));
     }
 
     // Runs once to warm up lazy state, then checks that a second run leaves no live tensor on this thread.

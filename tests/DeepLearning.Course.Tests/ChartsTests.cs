@@ -67,6 +67,7 @@ public class ChartsTests
         ["Bars"] = () => Charts.Bars(["x", "y"], [1.0, double.PositiveInfinity]),
         ["Scatter"] = () => Charts.Scatter([("s", [1.0, 2], [3.0, double.NaN])]),
         ["Lines"] = () => Charts.Lines([("s", [1.0, 2], [3.0, 4])], logX: true),
+        ["PointsAndLines"] = () => Charts.PointsAndLines([("data", [1.0, 2], [3.0, 5])], [("fit", [0.0, 3], [1.0, 7])]),
     };
 
     [Theory, MemberData(nameof(ChartNames))]
@@ -190,6 +191,32 @@ public class ChartsTests
         Assert.Equal(Charts.ColorOf(0), (string?)Trace(f, "plain (validation)")["line"]!["color"]);
         Assert.Equal(Charts.ColorOf(1), (string?)Trace(f, "residual (train)")["line"]!["color"]);
         Throws("runs", () => Charts.LossCurves([("a", [1.0, 0.8], [1.0])]), "runs[0] (\"a\").Valid", "1", "2");
+    }
+
+    // ------------------------------------------------------------ PointsAndLines
+
+    [Fact]
+    public void Points_and_lines_share_one_panel_with_markers_for_data_and_lines_for_fits()
+    {
+        var f = Charts.PointsAndLines(
+            [("data", [0.0, 1, 2], [1.0, 3, double.NaN]), ("outliers", [0.5], [9.0])],
+            [("mse fit", [0.0, 2], [2.0, 4]), ("true line", [0.0, 2], [1.0, 5])],
+            xTitle: "x", yTitle: "y", title: "fits");
+        Assert.Equal(["data", "outliers", "mse fit", "true line"], f.Traces.Select(t => (string)t!["name"]!).ToArray());
+        Assert.Equal("markers", (string?)Trace(f, "data")["mode"]);
+        Assert.Equal("lines", (string?)Trace(f, "mse fit")["mode"]);
+        Assert.Equal(Charts.ColorOf(2), (string?)Trace(f, "mse fit")["line"]!["color"]);   // lines continue the palette after the points
+        Near([2.0, 4], Numbers(Trace(f, "mse fit")["y"]));
+        Assert.Equal(("x", "y", "fits"), (AxisTitle(f, "xaxis"), AxisTitle(f, "yaxis"), Title(f)));
+        Assert.Single(Charts.PointsAndLines([], [("only a line", [0.0, 1], [0.0, 1])]).Traces);
+    }
+
+    [Fact]
+    public void Points_and_lines_reject_empty_input_and_mismatched_series()
+    {
+        Throws("points", () => Charts.PointsAndLines([], []), "empty");
+        Throws("lines", () => Charts.PointsAndLines([("d", [1.0], [1.0])], [("fit", [0.0, 1], [1.0])]), "lines[0] (\"fit\").Y has 1", "has 2");
+        Throws("points", () => Charts.PointsAndLines([("d", [double.PositiveInfinity], [1.0])], []), "X[0]", "finite");
     }
 
     // ------------------------------------------------------------ Schedules, LayerStats, Lines, Scatter, Bars

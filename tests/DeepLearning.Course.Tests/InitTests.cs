@@ -129,6 +129,21 @@ public class InitTests
         Assert.Equal(6, HeRuns.Value.Count);
     }
 
+    [Theory]
+    [InlineData(1)] // the notebook runs seed 0
+    public void A_30_layer_relu_net_learns_from_he_init_and_stalls_at_chance_from_xavier(int seed)
+    {
+        var he = InitLab.TrainDeep(InitScheme.KaimingNormal, seed: seed);
+        var xavier = InitLab.TrainDeep(InitScheme.XavierNormal, seed: seed);
+        string all = $"he {string.Join(" ", he.EpochLosses)} acc {he.TestAccuracy}\nxavier {string.Join(" ", xavier.EpochLosses)} acc {xavier.TestAccuracy}";
+        Assert.Equal(5, he.EpochLosses.Count);
+        Assert.True(he.FinalLoss < DeepTrainingRun.ChanceLoss - 0.3, all);
+        Assert.All(xavier.EpochLosses, l => Assert.InRange(l, DeepTrainingRun.ChanceLoss - 0.02, DeepTrainingRun.ChanceLoss + 0.02));
+        Assert.True(he.TestAccuracy > xavier.TestAccuracy + 0.2, all);
+        Assert.Equal("scheme", Assert.Throws<ArgumentException>(() => InitLab.TrainDeep(InitScheme.Constant)).ParamName);
+        Assert.Equal("epochs", Assert.Throws<ArgumentOutOfRangeException>(() => InitLab.TrainDeep(InitScheme.KaimingNormal, epochs: 0)).ParamName);
+    }
+
     [Fact]
     public void Too_large_init_explodes_and_clipping_tames_the_gradient()
     {

@@ -92,6 +92,33 @@ public class LossesTests
         Assert.Equal("classes", Assert.Throws<ArgumentOutOfRangeException>(() => LossExperiments.LabelSmoothing(0.1, classes: 1)).ParamName);
     }
 
+    [Theory]
+    [InlineData("triplet")]
+    [InlineData("contrastive")]
+    public void A_pair_loss_alone_teaches_an_embedding_where_digits_cluster(string loss)
+    {
+        var r = LossExperiments.Embedding(loss);
+        Assert.Equal(loss, r.Loss);
+        Assert.Equal(300, r.LossCurve.Length);
+        Assert.Equal([r.TestLabels.Length, 2], r.TestEmbedding.Shape);
+        Assert.InRange(r.TestLabels.Length, 530, 550); // 30 % of 1,797, rounded per digit
+        Assert.True(r.NearestNeighbourAfter > r.NearestNeighbourBefore + 0.4, $"nearest neighbour {r.NearestNeighbourBefore} → {r.NearestNeighbourAfter}");
+        Assert.True(r.NearestNeighbourAfter > 0.8, $"nearest neighbour after {r.NearestNeighbourAfter}");
+        Assert.True(r.DistanceRatioAfter < 0.4 && r.DistanceRatioBefore > 0.6, $"within/between {r.DistanceRatioBefore} → {r.DistanceRatioAfter}");
+        double first = r.LossCurve.Take(20).Average(), last = r.LossCurve.TakeLast(20).Average();
+        Assert.True(last < first / 2, $"loss over the first 20 steps {first}, the last 20 {last}");
+    }
+
+    [Fact]
+    public void Embedding_rejects_bad_arguments()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => LossExperiments.Embedding("hinge"));
+        Assert.Equal("loss", ex.ParamName);
+        Assert.Contains("hinge", ex.Message);
+        Assert.Equal("dimensions", Assert.Throws<ArgumentOutOfRangeException>(() => LossExperiments.Embedding(dimensions: 0)).ParamName);
+        Assert.Equal("margin", Assert.Throws<ArgumentOutOfRangeException>(() => LossExperiments.Embedding(margin: -1)).ParamName);
+    }
+
     [Theory, MemberData(nameof(Names))]
     public void Loss_modules_compute_the_same_as_the_functional_form(string name)
     {
@@ -149,6 +176,7 @@ public class LossesTests
         AssertNoLeak("RobustRegression", () => LossExperiments.RobustRegression(steps: 3));
         AssertNoLeak("LogitsVsProbabilities", () => LossExperiments.LogitsVsProbabilities([1, 1000]));
         AssertNoLeak("LabelSmoothing", () => LossExperiments.LabelSmoothing(0.1, steps: 3));
+        AssertNoLeak("Embedding", () => LossExperiments.Embedding("contrastive", steps: 2, batchSize: 4));
     }
 
     // Runs once to warm up lazy state, then checks that a second run leaves no live tensor on this thread.

@@ -62,7 +62,7 @@ public class NotebookSupportTests
     [Fact]
     public void Html_views_carry_the_convention_formatter_attribute()
     {
-        var attribute = typeof(IHtmlView).GetCustomAttributes(false).Single(a => a.GetType().Name == "TypeFormatterSourceAttribute");
+        var attribute = typeof(ParityReport).GetCustomAttributes(false).Single(a => a.GetType().Name == "TypeFormatterSourceAttribute");
         var source = (HtmlFormatterSource)Activator.CreateInstance(((TypeFormatterSourceAttribute)attribute).FormatterSourceType)!;
         var formatters = source.CreateTypeFormatters().Cast<HtmlViewFormatter>().ToList();
         var html = formatters.Single(f => f.MimeType == "text/html");
@@ -70,5 +70,20 @@ public class NotebookSupportTests
         Assert.True(html.Format(new ParityReport("x", [new("y", 0)]), writer));
         Assert.StartsWith("<table", writer.ToString());
         Assert.False(html.Format("not a view", new StringWriter()));
+    }
+}
+
+public class HtmlViewConventionTests
+{
+    // .NET Interactive reads [TypeFormatterSource] from the concrete class, never from an interface: without it a
+    // Figure would show as a table of its properties instead of a chart.
+    [Fact]
+    public void Every_html_view_class_carries_the_formatter_attribute()
+    {
+        var views = typeof(IHtmlView).Assembly.GetTypes().Where(t => typeof(IHtmlView).IsAssignableFrom(t) && t.IsClass && !t.IsAbstract).ToList();
+        Assert.Contains(typeof(Figure), views);
+        foreach (var type in views)
+            Assert.True(type.GetCustomAttributes(true).Any(a => a.GetType().Name == "TypeFormatterSourceAttribute"),
+                $"{type.Name} implements IHtmlView but has no [TypeFormatterSource]; notebooks would not render it as HTML");
     }
 }

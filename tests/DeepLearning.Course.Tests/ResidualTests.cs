@@ -192,4 +192,24 @@ public class ResidualTests
         Assert.True(result.ResidualLoss[^1] < 0.6 * result.PlainLoss[^1], result.ToString());
         Assert.Throws<ArgumentOutOfRangeException>(() => Residual.TrainingComparison(learningRate: double.NaN));
     }
+
+    [Fact]
+    public void Gradient_norms_by_layer_cover_the_main_path_and_agree_with_the_first_last_ratio()
+    {
+        var byLayer = Residual.GradientNormsByLayer(blocksPerStage: 5, width: 8, batch: 32, seed: 0);
+        Assert.Equal(32, byLayer.Depth);
+        Assert.Equal(32, byLayer.Layers.Count);
+        Assert.Equal(["conv1", "layer1.0.conv1", "layer1.0.conv2"], byLayer.Layers.Take(3));
+        Assert.Equal("fc", byLayer.Layers[^1]);
+        Assert.DoesNotContain(byLayer.Layers, n => n.Contains("downsample", StringComparison.Ordinal) || n.Contains("bn", StringComparison.Ordinal));
+        Assert.All(byLayer.Plain.Concat(byLayer.Residual), v => Assert.True(double.IsFinite(v) && v > 0));
+
+        // The same nets and batch as GradientNormsAtInit: its first and last norms are the ends of these profiles.
+        var ends = Residual.GradientNormsAtInit([5], width: 8, batch: 32, seed: 0)[0];
+        Assert.Equal(ends.PlainFirst, byLayer.Plain[0], 6);
+        Assert.Equal(ends.ResidualLast, byLayer.Residual[^1], 6);
+        Assert.True(byLayer.PlainSpread > 3 * byLayer.ResidualSpread, $"plain spread {byLayer.PlainSpread}, residual {byLayer.ResidualSpread}");
+        Assert.Throws<ArgumentOutOfRangeException>(() => Residual.GradientNormsByLayer(batch: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Residual.GradientNormsByLayer(blocksPerStage: 0));
+    }
 }

@@ -118,3 +118,25 @@ public class GradCheckTests
         Assert.Equal(before.Data, x.Data);
     }
 }
+
+public class NDArrayFormattingTests
+{
+    [Fact]
+    public void Notebooks_see_a_compact_table_with_the_shape()
+    {
+        var a = NDArray.From(new float[] { 1.5f, -2, 3, 4, 5, 6 }, 2, 3);
+        var attribute = typeof(NDArray<float>).GetCustomAttributes(false).Single(x => x.GetType().Name == "TypeFormatterSourceAttribute");
+        var source = Activator.CreateInstance(((TypeFormatterSourceAttribute)attribute).FormatterSourceType)!;
+        var formatter = ((System.Collections.IEnumerable)source.GetType().GetMethod("CreateTypeFormatters")!.Invoke(source, null)!).Cast<object>().Single();
+        var writer = new StringWriter();
+        Assert.True((bool)formatter.GetType().GetMethod("Format")!.Invoke(formatter, [a, writer])!);
+        string html = writer.ToString();
+        Assert.Contains("[2, 3]", html);
+        Assert.Contains(">1.5<", html);
+        Assert.Equal(6, html.Split("<td").Length - 1);
+        Assert.False((bool)formatter.GetType().GetMethod("Format")!.Invoke(formatter, ["text", new StringWriter()])!);
+        string big = NDArrayHtmlFormatter.Html([20, 30], new double[600], "Single");
+        Assert.Contains("…", big);
+        Assert.Contains("⋮", big);
+    }
+}

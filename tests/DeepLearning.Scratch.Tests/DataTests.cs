@@ -51,6 +51,27 @@ public class DigitsTests
     }
 
     [Fact]
+    public void Extra_training_images_extend_the_training_part_and_keep_the_test_part()
+    {
+        var (train, test) = Digits.Load28x28Split();
+        var (extended, sameTest) = Digits.Load28x28Split(extraTraining: true);
+        int[] extraCounts = ManifestCounts(Digits.File28x28TrainExtra);
+        Assert.Equal(7500, extraCounts.Sum());
+        Assert.Equal([9500, 784], extended.X.Shape);
+        Assert.Equal(train.ClassCounts().Zip(extraCounts, (a, b) => a + b), extended.ClassCounts());
+        // The balanced training part comes first, unchanged; the test part is the same 500 images.
+        Assert.True(extended.X.Data.AsSpan(0, train.X.Length).SequenceEqual(train.X.Data));
+        Assert.Equal(train.Labels, extended.Labels[..2000]);
+        Assert.Equal(test.X.Data, sameTest.X.Data);
+        Assert.True(extended.X.Data.All(v => MathF.Abs((v * 255) - MathF.Round(v * 255)) < 1e-4f), "pixels are bytes / 255");
+        // No test image appears among the extra training images.
+        var testImages = Enumerable.Range(0, test.Count).Select(i => Key(test.X.Data, i)).ToHashSet();
+        Assert.DoesNotContain(Enumerable.Range(2000, 7500), i => testImages.Contains(Key(extended.X.Data, i)));
+
+        static string Key(float[] x, int i) => string.Join(',', x.AsSpan(i * 784, 784).ToArray());
+    }
+
+    [Fact]
     public void MNIST_images_are_centred_by_ink_mass_as_MNIST_defines_them()
     {
         // MNIST centred each digit's centre of mass in the 28×28 frame: a wrong row length or offset would not be.

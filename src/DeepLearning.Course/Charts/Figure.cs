@@ -9,6 +9,7 @@ namespace DeepLearning.Course;
 /// as the cell's result (see <see cref="IHtmlView"/>); the first figure of a session carries plotly.js itself (from
 /// Plotly.NET's assembly, no CDN) and later ones reuse it.
 /// </summary>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed class Figure : IHtmlView
 {
     private static int _plotlyEmitted;  // plotly.js is ~3.5 MB: send it once per kernel session
@@ -60,13 +61,18 @@ public sealed class Figure : IHtmlView
     {
         bool include = includePlotlyJs ?? Interlocked.Exchange(ref _plotlyEmitted, 1) == 0;
         var json = Json;
+        // The div and the drawing must agree on the height, or the chart overflows its cell.
+        var layout = json["layout"] as JsonObject ?? [];
+        int height = layout["height"] is JsonValue h && h.TryGetValue(out double d) ? (int)d : Height;
+        layout["height"] = height;
+        json["layout"] = layout.DeepClone();
         string id = "fig-" + Guid.NewGuid().ToString("N")[..12];
         var html = new StringBuilder();
         if (include)
             html.Append("<script type=\"text/javascript\" data-course-plotly=\"").Append(PlotlyJsVersion).Append("\">")
                 .Append(PlotlyJs())
                 .Append("\n;(window.__coursePlotlyQueue||[]).splice(0).forEach(function(f){f();});</script>\n");
-        html.Append("<div id=\"").Append(id).Append("\" class=\"course-figure\" style=\"width:100%;height:").Append(Height).Append("px;\"></div>\n")
+        html.Append("<div id=\"").Append(id).Append("\" class=\"course-figure\" style=\"width:100%;height:").Append(height).Append("px;\"></div>\n")
             .Append("<script type=\"text/javascript\">(function(){var draw=function(){Plotly.newPlot('").Append(id).Append("',")
             .Append(json["data"]?.ToJsonString() ?? "[]").Append(',')
             .Append(json["layout"]?.ToJsonString() ?? "{}").Append(',')

@@ -3,11 +3,11 @@ using System.Collections;
 namespace DeepLearning.Course;
 
 /// <summary>
-/// A value that knows how to show itself as HTML in a notebook (charts, parity tables, histories).
-/// .NET Interactive finds the formatter by the attribute's name (its convention-based formatter sources), so the
-/// library needs no reference to .NET Interactive and the same objects work in Polyglot Notebooks and Jupyter.
+/// A value that knows how to show itself as HTML in a notebook (charts, parity tables, histories). .NET Interactive
+/// finds the formatter through a <see cref="TypeFormatterSourceAttribute"/> by name (its convention-based formatter
+/// sources), so the library needs no reference to .NET Interactive. It reads the attribute from the concrete class
+/// only, never from an interface: every implementing class carries it (a test checks).
 /// </summary>
-[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public interface IHtmlView
 {
     /// <summary>An HTML fragment that renders without network access.</summary>

@@ -18,30 +18,41 @@ public sealed class NotebookDisplay
         _update = displayed?.GetType().GetMethod("Update", [typeof(object)]);
     }
 
-    /// <summary>True when running inside a .NET Interactive kernel.</summary>
-    public static bool InKernel => KernelDisplay is not null;
+    /// <summary>True when running inside a .NET Interactive kernel (while a cell executes).</summary>
+    public static bool InKernel => KernelDisplay?.Current.GetValue(null) is not null;
 
     /// <summary>True in headless course runs (the runner and tests set COURSE_HEADLESS=1).</summary>
     public static bool Headless => Environment.GetEnvironmentVariable("COURSE_HEADLESS") == "1";
 
-    // Kernel.display(object, params string[]) from Microsoft.DotNet.Interactive, if that assembly is loaded.
-    private static MethodInfo? KernelDisplay =>
-        AppDomain.CurrentDomain.GetAssemblies()
-            .Where(a => a.GetName().Name == "Microsoft.DotNet.Interactive")
-            .Select(a => a.GetType("Microsoft.DotNet.Interactive.Kernel"))
-            .FirstOrDefault(t => t is not null)?
-            .GetMethod("display", BindingFlags.Public | BindingFlags.Static, [typeof(object), typeof(string[])]);
+    // KernelInvocationContextExtensions.Display(KernelInvocationContext.Current, value, mimeTypes) from
+    // Microsoft.DotNet.Interactive, when that assembly is loaded. (object.Display() returns a value whose Update adds a
+    // new output instead of replacing the shown one; the context's Display updates in place.)
+    private static (MethodInfo Display, PropertyInfo Current)? KernelDisplay
+    {
+        get
+        {
+            var assembly = AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == "Microsoft.DotNet.Interactive");
+            var extensions = assembly?.GetType("Microsoft.DotNet.Interactive.KernelInvocationContextExtensions");
+            var context = assembly?.GetType("Microsoft.DotNet.Interactive.KernelInvocationContext");
+            var display = extensions?.GetMethods(BindingFlags.Public | BindingFlags.Static)
+                .FirstOrDefault(m => m.Name == "Display" && m.GetParameters() is [var c, var v, var mimes]
+                    && c.ParameterType == context && v.ParameterType == typeof(object) && mimes.ParameterType == typeof(string[]));
+            var current = context?.GetProperty("Current", BindingFlags.Public | BindingFlags.Static);
+            return display is null || current is null ? null : (display, current);
+        }
+    }
 
     /// <summary>Displays <paramref name="value"/> (in a kernel: as a cell output; otherwise: printed).</summary>
     public static NotebookDisplay Show(object value)
     {
-        var display = KernelDisplay;
-        if (display is null)
+        var kernel = KernelDisplay;
+        object? context = kernel?.Current.GetValue(null);
+        if (kernel is null || context is null)
         {
             Console.WriteLine(value);
             return new NotebookDisplay(null);
         }
-        return new NotebookDisplay(display.Invoke(null, [value, Array.Empty<string>()]));
+        return new NotebookDisplay(kernel.Value.Display.Invoke(null, [context, value, Array.Empty<string>()]));
     }
 
     /// <summary>Replaces the displayed value (in a kernel) or prints the new one.</summary>

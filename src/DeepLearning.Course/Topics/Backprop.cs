@@ -29,6 +29,7 @@ public sealed record NetGradients(double Loss, Tensor DW1, Tensor Db1, Tensor DW
 public sealed record GradCheckEntry(string Name, long Elements, double MaxAbsError, double RelativeError);
 
 /// <summary>A gradient check over several inputs; <see cref="Passes"/> when every relative error is small.</summary>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries) : IHtmlView
 {
     /// <summary>The worst relative error over all inputs.</summary>

@@ -71,7 +71,7 @@ public static class TorchLosses
                 TopicArgs.FloatingPoint(target, nameof(target));
                 break;
         }
-        if (key == "huber") TopicArgs.Positive(delta, nameof(delta));
+        if (key == "huber") Check.Positive(delta, nameof(delta));
         if (key == "bce" && input.numel() > 0)
         {
             using var scope = torch.NewDisposeScope();
@@ -117,9 +117,9 @@ public static class TorchLosses
         TopicArgs.Rank(anchor, 2, nameof(anchor), "[batch, features]");
         TopicArgs.SameShape(anchor, nameof(anchor), positive, nameof(positive));
         TopicArgs.SameShape(anchor, nameof(anchor), negative, nameof(negative));
-        TopicArgs.Positive(margin, nameof(margin));
+        Check.Positive(margin, nameof(margin));
         TopicArgs.AtLeast(p, 1, nameof(p));
-        TopicArgs.NonNegative(eps, nameof(eps));
+        Check.NonNegative(eps, nameof(eps));
         return torch.nn.functional.triplet_margin_loss(anchor, positive, negative, margin, p, eps, false, reduction.ToTorch());
     }
 
@@ -134,7 +134,7 @@ public static class TorchLosses
         ArgumentNullException.ThrowIfNull(y);
         TopicArgs.Rank(x1, 2, nameof(x1), "[batch, features]");
         TopicArgs.SameShape(x1, nameof(x1), x2, nameof(x2));
-        TopicArgs.Positive(margin, nameof(margin));
+        Check.Positive(margin, nameof(margin));
         if (y.dim() != 1 || y.shape[0] != x1.shape[0])
             throw new ArgumentException($"y must hold one label per pair ([{x1.shape[0]}]), got shape {TopicArgs.Shape(y)}.", nameof(y));
         using var scope = torch.NewDisposeScope();
@@ -412,7 +412,19 @@ public sealed record StabilityRow(string Quantity, double Logit, string NaiveFor
 public sealed record LabelSmoothingResult(double Epsilon, int Classes, double[] Target, double TorchLossMatches, double OptimalConfidence,
     double TrainedConfidence, double LogitGap, double OptimalLogitGap, double LossFloor);
 
-/// <summary>Lesson 2's experiments: robust regression, logits vs probabilities, label smoothing.</summary>
+/// <summary>A small network trained to embed the 8×8 digits with a pair loss, measured before and after training.</summary>
+/// <param name="Loss">"triplet" or "contrastive".</param>
+/// <param name="LossCurve">The minibatch loss at each step.</param>
+/// <param name="TestEmbedding">The trained embedding of every test image, [N, dimensions] (for a scatter plot).</param>
+/// <param name="TestLabels">Their digits.</param>
+/// <param name="NearestNeighbourBefore">Test accuracy of labelling each test image with its nearest training image's digit, in the untrained embedding.</param>
+/// <param name="NearestNeighbourAfter">The same in the trained embedding.</param>
+/// <param name="DistanceRatioBefore">Mean distance between test images of the same digit / of different digits, untrained (scale-free; 1 = no structure).</param>
+/// <param name="DistanceRatioAfter">The same, trained: well below 1 when the digits form tight, separate clusters.</param>
+public sealed record EmbeddingRun(string Loss, double[] LossCurve, NDArray<float> TestEmbedding, int[] TestLabels, double NearestNeighbourBefore,
+    double NearestNeighbourAfter, double DistanceRatioBefore, double DistanceRatioAfter);
+
+/// <summary>Lesson 2's experiments: robust regression, logits vs probabilities, label smoothing, embeddings.</summary>
 public static class LossExperiments
 {
     /// <summary>
@@ -423,8 +435,8 @@ public static class LossExperiments
         double noise = 0.2, double huberDelta = 1.0, int steps = 300, double learningRate = 0.1, int seed = 0)
     {
         TopicArgs.AtLeast(steps, 1, nameof(steps));
-        TopicArgs.Positive(learningRate, nameof(learningRate));
-        TopicArgs.Positive(huberDelta, nameof(huberDelta));
+        Check.Positive(learningRate, nameof(learningRate));
+        Check.Positive(huberDelta, nameof(huberDelta));
         var data = Synthetic.NoisyLine(n, slope, intercept, noise, outlierFraction, new Rng(unchecked((ulong)seed)));
 
         using var scope = torch.NewDisposeScope();
@@ -494,7 +506,7 @@ public static class LossExperiments
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"epsilon must be in [0, 1], got {epsilon}.");
         TopicArgs.AtLeast(classes, 2, nameof(classes));
         TopicArgs.AtLeast(steps, 1, nameof(steps));
-        TopicArgs.Positive(learningRate, nameof(learningRate));
+        Check.Positive(learningRate, nameof(learningRate));
 
         double qTrue = 1 - epsilon + (epsilon / classes), qOther = epsilon / classes;
         double[] target = [.. Enumerable.Range(0, classes).Select(c => c == 0 ? qTrue : qOther)];
@@ -526,6 +538,94 @@ public static class LossExperiments
         double gap = (z[0, 0] - z[0, 1]).item<float>();
         double optimalGap = epsilon == 0 ? double.PositiveInfinity : Math.Log(qTrue / qOther);
         return new LabelSmoothingResult(epsilon, classes, target, matches, qTrue, confidence, gap, optimalGap, floor);
+    }
+
+    /// <summary>
+    /// Trains a 64 → 64 → <paramref name="dimensions"/> MLP (ReLU) with Adam to embed the 8×8 digits (70 % train,
+    /// 30 % test) so that images of the same digit land close together, with <paramref name="loss"/> "triplet"
+    /// (random anchor, a positive of its digit, a negative of another digit) or "contrastive" (random pairs, half of
+    /// them the same digit). No class labels are predicted: the loss only sees "same" or "different". Reports the
+    /// nearest-neighbour accuracy and the within/between distance ratio of the test images before and after training.
+    /// </summary>
+    public static EmbeddingRun Embedding(string loss = "triplet", int dimensions = 2, int steps = 300, int batchSize = 128, double margin = 1.0,
+        double learningRate = 0.01, int seed = 0)
+    {
+        string key = loss?.Trim().ToLowerInvariant() ?? throw new ArgumentNullException(nameof(loss));
+        if (key is not ("triplet" or "contrastive"))
+            throw new ArgumentException($"loss must be \"triplet\" or \"contrastive\", got \"{loss}\".", nameof(loss));
+        TopicArgs.AtLeast(dimensions, 1, nameof(dimensions));
+        TopicArgs.AtLeast(steps, 1, nameof(steps));
+        TopicArgs.AtLeast(batchSize, 1, nameof(batchSize));
+        Check.Positive(margin, nameof(margin));
+        Check.Positive(learningRate, nameof(learningRate));
+
+        var rng = new Rng(unchecked((ulong)seed));
+        var (train, test) = Splits.TrainTestSplit(Digits.Load8x8(), 0.3, rng);
+        int[][] byClass = [.. Enumerable.Range(0, train.Classes).Select(c => Enumerable.Range(0, train.Count).Where(i => train.Labels[i] == c).ToArray())];
+
+        torch.manual_seed(seed);
+        using var net = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, dimensions));
+        using var scope = torch.NewDisposeScope();
+        var (xTrain, xTest) = (train.X.ToTensor(), test.X.ToTensor());
+        var (nnBefore, ratioBefore, _) = Evaluate(net, xTrain, train.Labels, xTest, test.Labels);
+
+        using var optimizer = torch.optim.Adam(net.parameters(), learningRate);
+        double[] curve = new double[steps];
+        for (int t = 0; t < steps; t++)
+        {
+            using var step = torch.NewDisposeScope();
+            // Index triples (anchor, partner, other): the partner shares the anchor's digit, the other does not.
+            int[] a = new int[batchSize], p = new int[batchSize], n = new int[batchSize];
+            int[] similar = new int[batchSize];
+            for (int i = 0; i < batchSize; i++)
+            {
+                a[i] = rng.NextInt(train.Count);
+                int c = train.Labels[a[i]], other = (c + 1 + rng.NextInt(train.Classes - 1)) % train.Classes;
+                p[i] = byClass[c][rng.NextInt(byClass[c].Length)];
+                n[i] = byClass[other][rng.NextInt(byClass[other].Length)];
+                similar[i] = rng.Bernoulli(0.5) ? 1 : 0;
+            }
+            optimizer.zero_grad();
+            var ea = net.forward(xTrain.index_select(0, Bridge.Labels(a)));
+            var ep = net.forward(xTrain.index_select(0, Bridge.Labels(p)));
+            var en = net.forward(xTrain.index_select(0, Bridge.Labels(n)));
+            Tensor l;
+            if (key == "triplet")
+            {
+                l = TorchLosses.TripletMargin(ea, ep, en, margin: margin);
+            }
+            else
+            {
+                // Contrastive: each anchor is paired with its positive (y = 1) or its negative (y = 0).
+                var y = Bridge.Labels(similar);
+                var partner = torch.where(y.unsqueeze(1).eq(1), ep, en);
+                l = TorchLosses.Contrastive(ea, partner, y, margin: margin);
+            }
+            curve[t] = l.item<float>();
+            l.backward();
+            optimizer.step();
+        }
+        var (nnAfter, ratioAfter, embedding) = Evaluate(net, xTrain, train.Labels, xTest, test.Labels);
+        return new EmbeddingRun(key, curve, embedding, [.. test.Labels], nnBefore, nnAfter, ratioBefore, ratioAfter);
+
+        static (double NearestNeighbour, double Ratio, NDArray<float> TestEmbedding) Evaluate(nn.Module<Tensor, Tensor> net, Tensor xTrain,
+            int[] trainLabels, Tensor xTest, int[] testLabels)
+        {
+            using var noGrad = torch.no_grad();
+            using var scope = torch.NewDisposeScope();
+            var (eTrain, eTest) = (net.forward(xTrain), net.forward(xTest));
+            var yTrain = Bridge.Labels(trainLabels);
+            var yTest = Bridge.Labels(testLabels);
+            // 1-nearest neighbour: the training image closest in the embedding lends its digit.
+            var nearest = torch.cdist(eTest, eTrain).argmin(1);
+            double accuracy = yTrain.index_select(0, nearest).eq(yTest).to_type(ScalarType.Float32).mean().item<float>();
+            // Mean distance within a digit / between digits over all test pairs (the diagonal's zeros left out).
+            var d = torch.cdist(eTest, eTest);
+            var same = yTest.unsqueeze(1).eq(yTest.unsqueeze(0)).logical_and(torch.eye(yTest.shape[0], dtype: ScalarType.Bool).logical_not());
+            var different = yTest.unsqueeze(1).ne(yTest.unsqueeze(0));
+            double within = d.masked_select(same).mean().item<float>(), between = d.masked_select(different).mean().item<float>();
+            return (accuracy, within / between, eTest.ToNDArray());
+        }
     }
 
     private static StabilityRow Compare(string quantity, double z, string naiveForm, string stableForm, Func<Tensor, Tensor> naive, Func<Tensor, Tensor> stable)

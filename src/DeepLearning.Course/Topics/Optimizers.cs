@@ -512,7 +512,7 @@ public static class OptimizerExperiments
     public static ScheduleCurve ScheduleCurve(LrSchedule schedule, double baseLr = 0.1, int epochs = 30)
     {
         ArgumentNullException.ThrowIfNull(schedule);
-        TopicArgs.Positive(baseLr, nameof(baseLr));
+        Check.Positive(baseLr, nameof(baseLr));
         TopicArgs.AtLeast(epochs, 1, nameof(epochs));
         double[] scratch = schedule.Curve(baseLr, epochs);
 
@@ -547,7 +547,7 @@ public static class OptimizerExperiments
             if (bs < 1 || bs > n)
                 throw new ArgumentException($"Every batch size must be in [1, {n}], got [{string.Join(", ", batchSizes)}].", nameof(batchSizes));
         TopicArgs.AtLeast(epochs, 1, nameof(epochs));
-        TopicArgs.Positive(learningRate, nameof(learningRate));
+        Check.Positive(learningRate, nameof(learningRate));
 
         var rng = new Rng(unchecked((ulong)seed));
         var x = rng.NormalArray<float>(0, 1, n, 4);

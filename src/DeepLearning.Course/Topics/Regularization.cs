@@ -170,8 +170,8 @@ public static class RegularizationExperiments
     /// </summary>
     public static IReadOnlyList<DecayComparison> WeightDecayEquivalence(double lambda = 0.1, double lr = 0.05, int steps = 50, int seed = 0)
     {
-        TopicArgs.Positive(lambda, nameof(lambda));
-        TopicArgs.Positive(lr, nameof(lr));
+        Check.Positive(lambda, nameof(lambda));
+        Check.Positive(lr, nameof(lr));
         TopicArgs.AtLeast(steps, 1, nameof(steps));
 
         var rng = new Rng(unchecked((ulong)seed));
@@ -271,14 +271,14 @@ public static class RegularizationExperiments
     public static IReadOnlyList<SparsityRun> L1VsL2(double lambda = 0.05, int features = 20, int informative = 3, int n = 200, int steps = 300,
         double lr = 0.05, double threshold = 1e-3, int seed = 0)
     {
-        TopicArgs.Positive(lambda, nameof(lambda));
+        Check.Positive(lambda, nameof(lambda));
         TopicArgs.AtLeast(features, 1, nameof(features));
         if (informative < 0 || informative > features)
             throw new ArgumentOutOfRangeException(nameof(informative), informative, $"informative must be in [0, {features}], got {informative}.");
         TopicArgs.AtLeast(n, 1, nameof(n));
         TopicArgs.AtLeast(steps, 1, nameof(steps));
-        TopicArgs.Positive(lr, nameof(lr));
-        TopicArgs.Positive(threshold, nameof(threshold));
+        Check.Positive(lr, nameof(lr));
+        Check.Positive(threshold, nameof(threshold));
 
         var rng = new Rng(unchecked((ulong)seed));
         var x = rng.NormalArray<float>(0, 1, n, features);

@@ -22,6 +22,23 @@ public sealed record GradientNorms(int Depth, double PlainFirst, double Residual
     public double ResidualRatio => ResidualFirst / ResidualLast;
 }
 
+/// <summary>
+/// ‖∂L/∂W‖ of every weight layer on the main path (stem conv, two convs per block, classifier; projections left out)
+/// of a plain and a residual net of one depth, at initialisation, input side first.
+/// </summary>
+/// <param name="Depth">Weight layers, 6n + 2 (the length of each list).</param>
+/// <param name="Layers">The layers' module names: "conv1", "layer1.0.conv1", …, "fc".</param>
+/// <param name="Plain">The plain net's gradient norms, one per layer.</param>
+/// <param name="Residual">The residual net's gradient norms, one per layer.</param>
+public sealed record LayerGradientNorms(int Depth, IReadOnlyList<string> Layers, IReadOnlyList<double> Plain, IReadOnlyList<double> Residual)
+{
+    /// <summary>The largest over the smallest norm in the plain net: how unevenly its layers are updated.</summary>
+    public double PlainSpread => Plain.Max() / Plain.Min();
+
+    /// <summary>The same spread in the residual net.</summary>
+    public double ResidualSpread => Residual.Max() / Residual.Min();
+}
+
 /// <summary>Per-epoch training loss and final accuracies of a plain and a residual net of the same depth.</summary>
 public sealed record PlainVsResidual(int Depth, IReadOnlyList<double> PlainLoss, IReadOnlyList<double> ResidualLoss,
     double PlainTestAccuracy, double ResidualTestAccuracy)
@@ -52,13 +69,8 @@ public static class Residual
     public static IReadOnlyList<GradientNorms> GradientNormsAtInit(IReadOnlyList<int>? blocksPerStage = null, int width = 8, int batch = 64, int seed = 0)
     {
         blocksPerStage ??= [1, 3, 5, 9];
-        if (batch < 2) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be ≥ 2 (batch norm), got {batch}.");
-        var data = Digits.Load8x8();
-        var pick = new Rng((ulong)seed).Permutation(data.Count)[..Math.Min(batch, data.Count)];
-        var subset = Splits.Subset(data, pick);
         using var scope = torch.NewDisposeScope();
-        var x = subset.X.Reshape(subset.Count, 1, 8, 8).ToTensor();
-        var y = Bridge.Labels(subset.Labels);
+        var (x, y) = DigitBatch(batch, seed);
         var rows = new List<GradientNorms>();
         foreach (int n in blocksPerStage)
         {
@@ -71,6 +83,26 @@ public static class Residual
             rows.Add(new GradientNorms(plain.Depth, pf, rf, pl, rl));
         }
         return rows;
+    }
+
+    /// <summary>
+    /// Builds a <see cref="PlainConvNet"/> and a <see cref="SmallResNet"/> of depth 6n + 2 with identical weights, runs
+    /// one batch of 8×8 digits through each in training mode and returns ‖∂L/∂W‖ of every main-path weight layer:
+    /// the whole profile behind <see cref="GradientNormsAtInit"/>'s first/last ratio, for a chart against depth.
+    /// </summary>
+    public static LayerGradientNorms GradientNormsByLayer(int blocksPerStage = 9, int width = 8, int batch = 64, int seed = 0)
+    {
+        ResidualChecks.Positive(blocksPerStage, nameof(blocksPerStage));
+        ResidualChecks.Positive(width, nameof(width));
+        using var scope = torch.NewDisposeScope();
+        var (x, y) = DigitBatch(batch, seed);
+        torch.manual_seed(seed);
+        using var plain = new PlainConvNet(blocksPerStage, width);
+        using var residual = new SmallResNet(blocksPerStage, width);
+        CopyShared(plain, residual);
+        var (names, plainNorms) = MainPathGradNorms(plain, x, y);
+        var (_, residualNorms) = MainPathGradNorms(residual, x, y);
+        return new LayerGradientNorms(plain.Depth, names, plainNorms, residualNorms);
     }
 
     /// <summary>
@@ -104,6 +136,34 @@ public static class Residual
         using var noGrad = torch.no_grad();
         foreach (var (name, p) in to.named_parameters())
             if (source.TryGetValue(name, out var s)) p.copy_(s);
+    }
+
+    // A seeded batch of 8×8 digits as images [batch, 1, 8, 8] and int64 labels; call inside a dispose scope.
+    private static (Tensor X, Tensor Y) DigitBatch(int batch, int seed)
+    {
+        if (batch < 2) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be ≥ 2 (batch norm), got {batch}.");
+        var data = Digits.Load8x8();
+        var pick = new Rng((ulong)seed).Permutation(data.Count)[..Math.Min(batch, data.Count)];
+        var subset = Splits.Subset(data, pick);
+        return (subset.X.Reshape(subset.Count, 1, 8, 8).ToTensor(), Bridge.Labels(subset.Labels));
+    }
+
+    // ‖∂L/∂W‖ of the weights on the main path (every conv and the classifier, not BN, not the projections), in order.
+    private static (List<string> Names, List<double> Norms) MainPathGradNorms(StagedConvNet net, Tensor x, Tensor y)
+    {
+        using var scope = torch.NewDisposeScope();
+        net.train();
+        net.zero_grad();
+        torch.nn.functional.cross_entropy(net.forward(x), y).backward();
+        var names = new List<string>();
+        var norms = new List<double>();
+        foreach (var (name, p) in net.named_parameters())
+        {
+            if (p.dim() < 2 || name.Contains("downsample", StringComparison.Ordinal)) continue;
+            names.Add(name[..^".weight".Length]);
+            norms.Add(p.grad!.norm().item<float>());
+        }
+        return (names, norms);
     }
 
     private static (double First, double Last) FirstLastGradNorms(StagedConvNet net, Tensor x, Tensor y)

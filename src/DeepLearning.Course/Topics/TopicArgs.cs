@@ -8,18 +8,6 @@ namespace DeepLearning.Course;
 /// </summary>
 internal static class TopicArgs
 {
-    public static void Positive(double value, string name)
-    {
-        if (!(value > 0) || !double.IsFinite(value))
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number > 0, got {value}.");
-    }
-
-    public static void NonNegative(double value, string name)
-    {
-        if (!(value >= 0) || !double.IsFinite(value))
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number ≥ 0, got {value}.");
-    }
-
     public static void Finite(double value, string name)
     {
         if (!double.IsFinite(value))

@@ -8,6 +8,7 @@ namespace DeepLearning.Scratch;
 /// <typeparamref name="T"/> is <see cref="float"/> for training and <see cref="double"/> for gradient checks; every
 /// layer is written once, generically, so the same code runs in both precisions.
 /// </summary>
+[TypeFormatterSource(typeof(NDArrayFormatterSource), PreferredMimeTypes = ["text/html"])]
 public sealed class NDArray<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Creates an array of the given shape over <paramref name="data"/> (not copied), or zeros.</summary>

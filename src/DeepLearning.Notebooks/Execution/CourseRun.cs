@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using DeepLearning.Notebooks.Book;
+
+namespace DeepLearning.Notebooks.Execution;
+
+/// <summary>
+/// The main job: runs the chosen notebooks one after another (each in its own worker process), keeps going past a
+/// failing notebook, then writes <c>report.json</c> and the HTML book and prints the summary table.
+/// </summary>
+internal sealed class CourseRun(RunOptions options, TextWriter console)
+{
+    public async Task<int> RunAsync(CancellationToken cancel = default)
+    {
+        var (paths, error) = options.Select();
+        if (error is not null)
+        {
+            console.WriteLine($"error: {error}");
+            return 2;
+        }
+
+        string outDir = Path.GetFullPath(options.Out);
+        string executedDir = Path.Combine(outDir, BookBuilder.ExecutedFolder), workDir = Path.Combine(outDir, ".work");
+        BookBuilder.Clean(outDir);
+        Directory.CreateDirectory(executedDir);
+        Directory.CreateDirectory(workDir);
+
+        var started = DateTimeOffset.Now;
+        var clock = Stopwatch.StartNew();
+        var reports = new List<NotebookReport>();
+        string? abort = null;
+        console.WriteLine($"Running {paths.Count} notebook{(paths.Count == 1 ? "" : "s")} from {Path.GetFullPath(options.Notebooks)} " +
+                          $"(cell limit {options.CellTimeout.TotalSeconds:0} s, notebook limit {options.NotebookTimeout.TotalSeconds:0} s, " +
+                          $"{(options.Solutions ? "exercise solutions filled in" : "exercises as learners get them")})");
+        for (int i = 0; i < paths.Count; i++)
+        {
+            string path = Path.GetFullPath(paths[i]), name = Path.GetFileName(path), stem = Path.GetFileNameWithoutExtension(path);
+            string executed = Path.Combine(executedDir, name);
+            if (abort is not null || cancel.IsCancellationRequested)
+            {
+                reports.Add(NotRun(path, abort ?? "not run: the run was interrupted"));
+                continue;
+            }
+            console.WriteLine();
+            console.WriteLine($"[{i + 1}/{paths.Count}] {name}   (course time {clock.Elapsed.TotalSeconds:0} s)");
+            var job = new NotebookJob(path, executed, Path.Combine(workDir, stem + ".json"), options.CellTimeout,
+                options.Solutions ? Solutions.PathFor(path) : null);
+            var report = await WorkerProcess.RunAsync(job, options.NotebookTimeout, console, cancel);
+            report = report with { Executed = File.Exists(executed) ? $"{BookBuilder.ExecutedFolder}/{name}" : "", Page = stem + ".html" };
+            reports.Add(report);
+            console.WriteLine($"  → {NotebookExecutor.Mark(report.Status).Trim()}: {report.CellsOk}/{report.Cells.Count} code cells in {report.Seconds:0.0} s");
+            if (report.Status != Status.Ok) console.WriteLine($"  {report.Error}");
+            if (RestoreFailure(report) is { } restore)
+            {
+                abort = $"not run: {name} showed that the notebooks' packages cannot be restored";
+                console.WriteLine($"  Stopping: every notebook starts with the same #r \"nuget:\" lines, and they cannot be restored here:\n  {restore}");
+            }
+        }
+
+        var run = new RunReport(started, clock.Elapsed.TotalSeconds, options.Solutions, reports);
+        run.Save(Path.Combine(outDir, "report.json"));
+        var book = new BookBuilder(outDir).Build(run, Path.GetFullPath(options.Notebooks));
+        Directory.Delete(workDir, recursive: true);
+        Summary.Print(run, book, outDir, console);
+        return run.Passed && book.Problems.Count == 0 ? 0 : 1;
+    }
+
+    // Every notebook starts with the same #r "nuget:" preamble: if its packages cannot be restored, running the
+    // other notebooks only repeats the failure.
+    private static string? RestoreFailure(NotebookReport report) =>
+        report.Culprit is { Error: { } error } culprit && culprit.FirstLine.StartsWith("#r \"nuget:", StringComparison.Ordinal)
+        && (error.Contains("Unable to find package", StringComparison.Ordinal) || error.Contains("NU1101", StringComparison.Ordinal) || error.Contains("NU1102", StringComparison.Ordinal))
+            ? error.Trim()
+            : null;
+
+    private static NotebookReport NotRun(string path, string why)
+    {
+        string name = Path.GetFileName(path);
+        var document = NotebookExecutor.Read(path);
+        var cells = document.Elements.Select((e, i) => (e, i))
+            .Where(c => !NotebookExecutor.IsMarkdown(c.e))
+            .Select(c => new CellReport(c.i + 1, c.e.Id, NotebookExecutor.FirstLine(c.e.Contents), Status.NotRun, 0))
+            .ToList();
+        return new NotebookReport(name, NotebookExecutor.Title(document, path), Status.NotRun, 0, 0, cells, $"{name}: {why}", "", Path.GetFileNameWithoutExtension(path) + ".html");
+    }
+}
+
+/// <summary>The table printed at the end of a run.</summary>
+internal static class Summary
+{
+    public static void Print(RunReport run, BookResult book, string outDir, TextWriter console)
+    {
+        int width = Math.Max("notebook".Length, run.Notebooks.Max(n => n.Name.Length));
+        console.WriteLine();
+        console.WriteLine($"{"notebook".PadRight(width)}  {"cells",7}  {"time",8}  status");
+        console.WriteLine(new string('─', width + 30));
+        foreach (var n in run.Notebooks)
+            console.WriteLine($"{n.Name.PadRight(width)}  {$"{n.CellsOk}/{n.Cells.Count}",7}  {Time(n.Seconds),8}  {Describe(n)}");
+        console.WriteLine(new string('─', width + 30));
+        int ok = run.Notebooks.Count(n => n.Status == Status.Ok);
+        console.WriteLine($"{ok}/{run.Notebooks.Count} notebooks passed in {Time(run.Seconds)}{(run.Solutions ? "" : " (exercise solutions not filled in)")}");
+        foreach (var n in run.Notebooks.Where(n => n.Status != Status.Ok && n.Error is not null))
+            console.WriteLine($"  ✗ {n.Error}");
+        foreach (string problem in book.Problems)
+            console.WriteLine($"  ✗ book: {problem}");
+        console.WriteLine($"Book: {Path.Combine(outDir, "index.html")}   report: {Path.Combine(outDir, "report.json")}");
+    }
+
+    private static string Describe(NotebookReport n) => n.Status switch
+    {
+        Status.Ok => "ok",
+        _ when n.Culprit is { } c => $"{NotebookExecutor.Mark(n.Status).Trim()} at cell {c.Number}: {c.FirstLine}",
+        _ => NotebookExecutor.Mark(n.Status).Trim(),
+    };
+
+    public static string Time(double seconds) =>
+        seconds < 60 ? $"{seconds:0.0} s" : $"{(int)(seconds / 60)} min {seconds % 60:00} s";
+}

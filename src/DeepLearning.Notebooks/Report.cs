@@ -1,0 +1,84 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DeepLearning.Notebooks;
+
+/// <summary>How a cell or a notebook ended.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Status>))]
+internal enum Status
+{
+    /// <summary>Ran without error.</summary>
+    [JsonStringEnumMemberName("ok")] Ok,
+    /// <summary>Threw, failed to compile, or a #r could not be resolved.</summary>
+    [JsonStringEnumMemberName("failed")] Failed,
+    /// <summary>Stopped by the cell or notebook time limit.</summary>
+    [JsonStringEnumMemberName("timeout")] Timeout,
+    /// <summary>Executing when the report was written (only in a worker's partial report).</summary>
+    [JsonStringEnumMemberName("running")] Running,
+    /// <summary>Not reached: an earlier cell stopped the notebook, or the run stopped early.</summary>
+    [JsonStringEnumMemberName("not-run")] NotRun,
+}
+
+/// <summary>One code cell: where it is, what it starts with, how it went.</summary>
+/// <param name="Number">1-based position in the notebook, counting Markdown cells (what a reader counts from the top).</param>
+/// <param name="Id">The nbformat cell id.</param>
+/// <param name="FirstLine">The first non-blank line of the code that ran.</param>
+/// <param name="Status">How the cell ended.</param>
+/// <param name="Seconds">Wall time of the cell.</param>
+/// <param name="Solution">True when the runner replaced an exercise cell with its solution.</param>
+/// <param name="Error">Why the cell failed or was stopped.</param>
+internal sealed record CellReport(int Number, string? Id, string FirstLine, Status Status, double Seconds, bool Solution = false, string? Error = null);
+
+/// <summary>One notebook's run.</summary>
+/// <param name="Name">File name, e.g. <c>03-optimizers.ipynb</c>.</param>
+/// <param name="Title">The first Markdown heading.</param>
+/// <param name="Status">How the notebook ended.</param>
+/// <param name="Seconds">Wall time of the whole notebook, kernel start included.</param>
+/// <param name="KernelSeconds">Of which starting and warming up the kernel.</param>
+/// <param name="Cells">Every code cell, in order.</param>
+/// <param name="Error">For a notebook that did not pass: the message naming notebook, cell, first line and error.</param>
+/// <param name="Executed">The executed notebook, relative to the book folder.</param>
+/// <param name="Page">The book page, relative to the book folder.</param>
+internal sealed record NotebookReport(
+    string Name, string Title, Status Status, double Seconds, double KernelSeconds,
+    IReadOnlyList<CellReport> Cells, string? Error, string Executed, string Page)
+{
+    /// <summary>Cells that ran to the end.</summary>
+    [JsonIgnore] public int CellsOk => Cells.Count(c => c.Status == Status.Ok);
+
+    /// <summary>The cell that stopped the notebook, if any.</summary>
+    [JsonIgnore] public CellReport? Culprit => Cells.FirstOrDefault(c => c.Status is Status.Failed or Status.Timeout or Status.Running);
+}
+
+/// <summary>The whole run, as written to <c>report.json</c> next to the book.</summary>
+internal sealed record RunReport(DateTimeOffset Started, double Seconds, bool Solutions, IReadOnlyList<NotebookReport> Notebooks)
+{
+    /// <summary>True when every notebook passed.</summary>
+    [JsonIgnore] public bool Passed => Notebooks.Count > 0 && Notebooks.All(n => n.Status == Status.Ok);
+
+    internal static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>Reads a report written by <see cref="Save"/>.</summary>
+    public static RunReport Load(string path) =>
+        JsonSerializer.Deserialize<RunReport>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is not a run report");
+
+    /// <summary>Writes the report as indented JSON.</summary>
+    public void Save(string path) => AtomicFile.Write(path, JsonSerializer.Serialize(this, Json));
+}
+
+/// <summary>Writes files so that a reader (or a killed writer) never leaves half a file behind.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, string contents)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, contents);
+        File.Move(temp, path, overwrite: true);
+    }
+}

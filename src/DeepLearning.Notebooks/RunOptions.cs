@@ -1,0 +1,93 @@
+using System.Globalization;
+
+namespace DeepLearning.Notebooks;
+
+/// <summary>What <c>run</c> does; see <see cref="Usage"/>.</summary>
+internal sealed record RunOptions
+{
+    public string Notebooks { get; init; } = "notebooks";
+    public string Out { get; init; } = Path.Combine("artifacts", "book");
+    public TimeSpan CellTimeout { get; init; } = TimeSpan.FromSeconds(300);
+    public TimeSpan NotebookTimeout { get; init; } = TimeSpan.FromSeconds(600);
+    public bool Solutions { get; init; } = true;
+    public IReadOnlyList<string> Names { get; init; } = [];
+
+    public const string Usage = """
+        DeepLearning.Notebooks — runs the course's notebooks headlessly on the .NET Interactive C# kernel and builds
+        an offline HTML book of the results.
+
+        usage: DeepLearning.Notebooks run [options] [names...]
+
+          names                  notebooks to run: file names, stems or unique prefixes (03, 03-optimizers,
+                                 03-optimizers.ipynb); all notebooks in --notebooks when none are given
+          --notebooks DIR        folder with the .ipynb files (default: notebooks)
+          --out DIR              where the book, report.json and the executed notebooks go (default: artifacts/book)
+          --cell-timeout S       stop a notebook whose cell runs longer than S seconds (default: 300)
+          --notebook-timeout S   stop a notebook that runs longer than S seconds in all (default: 600)
+          --no-solutions         run exercise cells as learners get them, instead of filling in the solutions
+                                 from <notebooks>/solutions/<notebook>.cs
+          -h, --help             this text
+
+        Each notebook runs in its own process with its folder as the working directory and COURSE_HEADLESS=1,
+        cell by cell; the first failing or timed-out cell stops that notebook, the others still run.
+        Exit status: 0 when every notebook passed, 1 when any failed, 2 for a usage error.
+        """;
+
+    /// <summary>Parses the arguments after <c>run</c>; returns an error message for bad input.</summary>
+    public static (RunOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
+    {
+        var options = new RunOptions();
+        var names = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            switch (arg)
+            {
+                case "--notebooks": if (Value(out string? dir)) options = options with { Notebooks = dir! }; else return Missing(); break;
+                case "--out": if (Value(out string? o)) options = options with { Out = o! }; else return Missing(); break;
+                case "--cell-timeout" or "--notebook-timeout":
+                    if (!Value(out string? s)) return Missing();
+                    if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !(seconds > 0))
+                        return (null, $"{arg} wants a positive number of seconds, got '{s}'");
+                    options = arg == "--cell-timeout"
+                        ? options with { CellTimeout = TimeSpan.FromSeconds(seconds) }
+                        : options with { NotebookTimeout = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case "--no-solutions": options = options with { Solutions = false }; break;
+                default:
+                    if (arg.StartsWith('-')) return (null, $"unknown option '{arg}'");
+                    names.Add(arg);
+                    break;
+            }
+
+            bool Value(out string? value)
+            {
+                value = i + 1 < args.Count ? args[++i] : null;
+                return value is not null;
+            }
+            (RunOptions?, string?) Missing() => (null, $"{arg} needs a value");
+        }
+        return (options with { Names = names }, null);
+    }
+
+    /// <summary>The notebooks to run, in course (file name) order; an error names what is unknown or ambiguous.</summary>
+    public (IReadOnlyList<string> Paths, string? Error) Select()
+    {
+        if (!Directory.Exists(Notebooks)) return ([], $"no notebook folder '{Notebooks}'");
+        var all = Directory.GetFiles(Notebooks, "*.ipynb").Order(StringComparer.Ordinal).ToList();
+        if (all.Count == 0) return ([], $"no .ipynb files in '{Notebooks}'");
+        if (Names.Count == 0) return (all, null);
+
+        var chosen = new List<string>();
+        foreach (string name in Names)
+        {
+            string stem = Path.GetFileNameWithoutExtension(name.EndsWith(".ipynb", StringComparison.Ordinal) ? name : name + ".ipynb");
+            var exact = all.Where(p => Path.GetFileNameWithoutExtension(p) == stem).ToList();
+            var matches = exact.Count > 0 ? exact : all.Where(p => Path.GetFileName(p).StartsWith(stem, StringComparison.Ordinal)).ToList();
+            if (matches.Count != 1)
+                return ([], $"'{name}' {(matches.Count == 0 ? "matches no notebook" : "is ambiguous")}; notebooks in {Notebooks}: {string.Join(", ", all.Select(Path.GetFileNameWithoutExtension))}");
+            if (!chosen.Contains(matches[0])) chosen.Add(matches[0]);
+        }
+        return (chosen.Order(StringComparer.Ordinal).ToList(), null);
+    }
+}
