@@ -55,6 +55,18 @@ internal static class ModelInputs
 /// <summary>Small facts about any TorchSharp module that several lessons print.</summary>
 public static class ModelInfo
 {
+    /// <summary>
+    /// Puts <paramref name="module"/> in eval mode (dropout off, batch norm on running statistics) until the returned
+    /// scope is disposed, then restores the mode it had: <c>using var mode = model.EvalMode();</c>.
+    /// </summary>
+    public static ModeScope EvalMode(this nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var scope = new ModeScope(module, module.training);
+        module.eval();
+        return scope;
+    }
+
     /// <summary>The number of learnable values (Σ numel over parameters()).</summary>
     public static long ParameterCount(this nn.Module module)
     {
@@ -90,4 +102,11 @@ public static class ModelInfo
             to[i].parameter.copy_(from[i].parameter);
         }
     }
+}
+
+/// <summary>Restores a module's train/eval mode when disposed (see <see cref="ModelInfo.EvalMode"/>).</summary>
+public readonly record struct ModeScope(nn.Module Module, bool WasTraining) : IDisposable
+{
+    /// <inheritdoc/>
+    public void Dispose() => Module.train(WasTraining);
 }

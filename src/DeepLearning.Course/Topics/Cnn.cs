@@ -130,20 +130,12 @@ public static class Cnn
         var x = ImagesTensor(data, net.ImageSize, nameof(images)).narrow(0, 0, Math.Min(count, data.Count));
         var shifted = torch.nn.functional.pad(x, [shift, 0, 0, 0]).narrow(3, 0, net.ImageSize); // move right, zeros in
 
-        bool wasTraining = net.training;
-        net.eval();
-        try
-        {
-            var rows = new List<ShiftSensitivity> { new("pixels", RelativeChange(x, shifted)) };
-            var a = net.Features(x);
-            var b = net.Features(shifted);
-            for (int s = 0; s < a.Count; s++) rows.Add(new(a[s].Stage, RelativeChange(a[s].Maps, b[s].Maps)));
-            return new TranslationReport((int)x.shape[0], shift, rows);
-        }
-        finally
-        {
-            net.train(wasTraining);
-        }
+        using var evalMode = net.EvalMode();
+        var rows = new List<ShiftSensitivity> { new("pixels", RelativeChange(x, shifted)) };
+        var a = net.Features(x);
+        var b = net.Features(shifted);
+        for (int s = 0; s < a.Count; s++) rows.Add(new(a[s].Stage, RelativeChange(a[s].Maps, b[s].Maps)));
+        return new TranslationReport((int)x.shape[0], shift, rows);
     }
 
     /// <summary>The first layer's filters as arrays [filters, k, k] (one grayscale kernel each), for a heat-map grid.</summary>
@@ -163,18 +155,10 @@ public static class Cnn
         int s = model.ImageSize;
         if (image.Length != s * s)
             throw new ArgumentException($"image has shape {Shapes.Format(image.Shape)} ({image.Length} values) but LeNet5({s}) takes {s}×{s} = {s * s} pixels.", nameof(image));
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var scope = torch.NewDisposeScope();
-            var stages = model.Features(image.Reshape(1, 1, s, s).ToTensor());
-            return [.. stages.Select(st => new StageMaps(st.Stage, st.Maps.squeeze(0).ToNDArray()))];
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        using var evalMode = model.EvalMode();
+        using var scope = torch.NewDisposeScope();
+        var stages = model.Features(image.Reshape(1, 1, s, s).ToTensor());
+        return [.. stages.Select(st => new StageMaps(st.Stage, st.Maps.squeeze(0).ToNDArray()))];
     }
 
     /// <summary>Every stage's feature maps for example <paramref name="index"/> of <paramref name="images"/>.</summary>
@@ -198,19 +182,11 @@ public static class Cnn
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var scope = torch.NewDisposeScope();
-            var fTrain = model.Penultimate(ImagesTensor(train, model.ImageSize, nameof(train)));
-            var fTest = model.Penultimate(ImagesTensor(test, model.ImageSize, nameof(test)));
-            return Probe(representation, fTrain, Bridge.Labels(train.Labels), fTest, Bridge.Labels(test.Labels), train.Classes, epochs, seed);
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        using var evalMode = model.EvalMode();
+        using var scope = torch.NewDisposeScope();
+        var fTrain = model.Penultimate(ImagesTensor(train, model.ImageSize, nameof(train)));
+        var fTest = model.Penultimate(ImagesTensor(test, model.ImageSize, nameof(test)));
+        return Probe(representation, fTrain, Bridge.Labels(train.Labels), fTest, Bridge.Labels(test.Labels), train.Classes, epochs, seed);
     }
 
     /// <summary>A linear classifier on the raw pixels (multinomial logistic regression): the baseline a probe must beat.</summary>

@@ -49,12 +49,10 @@ internal static class MiniLoop
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        bool wasTraining = model.training;
-        model.eval();
+        using var evalMode = model.EvalMode();
         var logits = model.call(x);
         double loss = nn.functional.cross_entropy(logits, y).item<float>();
         double accuracy = logits.argmax(1).eq(y).to_type(ScalarType.Float64).mean().item<double>();
-        model.train(wasTraining);
         return (loss, accuracy);
     }
 
@@ -92,18 +90,10 @@ internal static class MiniLoop
     /// <summary>The fraction of examples whose arg-max logit is the label (evaluation mode, no graph).</summary>
     public static double Accuracy(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y)
     {
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            using var scope = torch.NewDisposeScope();
-            return model.forward(x).argmax(1).eq(y).to_type(ScalarType.Float64).mean().item<double>();
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        using var evalMode = model.EvalMode();
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        return model.forward(x).argmax(1).eq(y).to_type(ScalarType.Float64).mean().item<double>();
     }
 
     /// <summary>A dataset's inputs as a float32 tensor (shape as stored) and its labels as int64.</summary>

@@ -182,29 +182,21 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         TrainChecks.AtLeast(batchSize, 1, nameof(batchSize));
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using var evalMode = model.EvalMode();
+        using var noGrad = torch.no_grad();
+        double lossSum = 0;
+        long correct = 0, n = data.Count;
+        for (long start = 0; start < n; start += batchSize)
         {
-            using var noGrad = torch.no_grad();
-            double lossSum = 0;
-            long correct = 0, n = data.Count;
-            for (long start = 0; start < n; start += batchSize)
-            {
-                using var scope = torch.NewDisposeScope();
-                long size = Math.Min(batchSize, n - start);
-                var x = data.X.narrow(0, start, size);
-                var y = data.Y.narrow(0, start, size);
-                var output = model.call(x);
-                lossSum += Loss(output, y, data.Task, loss).ToDouble() * size;
-                if (data.Task != TaskKind.Regression) correct += Correct(output, y, data.Task);
-            }
-            return new Evaluation(lossSum / n, data.Task == TaskKind.Regression ? null : (double)correct / n, n);
+            using var scope = torch.NewDisposeScope();
+            long size = Math.Min(batchSize, n - start);
+            var x = data.X.narrow(0, start, size);
+            var y = data.Y.narrow(0, start, size);
+            var output = model.call(x);
+            lossSum += Loss(output, y, data.Task, loss).ToDouble() * size;
+            if (data.Task != TaskKind.Regression) correct += Correct(output, y, data.Task);
         }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        return new Evaluation(lossSum / n, data.Task == TaskKind.Regression ? null : (double)correct / n, n);
     }
 
     /// <summary>The model's outputs (logits) for <paramref name="x"/>, computed in batches under no_grad in eval mode.</summary>
@@ -213,21 +205,13 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
         TrainChecks.AtLeast(batchSize, 1, nameof(batchSize));
-        bool wasTraining = model.training;
-        model.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            using var scope = torch.NewDisposeScope();
-            var parts = new List<Tensor>();
-            for (long start = 0; start < x.shape[0]; start += batchSize)
-                parts.Add(model.call(x.narrow(0, start, Math.Min(batchSize, x.shape[0] - start))));
-            return torch.cat(parts, 0).MoveToOuterDisposeScope();
-        }
-        finally
-        {
-            model.train(wasTraining);
-        }
+        using var evalMode = model.EvalMode();
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < x.shape[0]; start += batchSize)
+            parts.Add(model.call(x.narrow(0, start, Math.Min(batchSize, x.shape[0] - start))));
+        return torch.cat(parts, 0).MoveToOuterDisposeScope();
     }
 
     /// <summary>The predicted class of every example (argmax of the logits; for one logit, logit &gt; 0).</summary>
@@ -420,12 +404,11 @@ public static class Trainer
     // Runs the model on two examples (eval mode, no_grad) and checks its output against the targets.
     private static void CheckOutputs(nn.Module<Tensor, Tensor> model, TrainData data, string name)
     {
-        bool wasTraining = model.training;
+        using var evalMode = model.EvalMode();
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var x = data.X.narrow(0, 0, Math.Min(2, data.Count));
         Tensor output;
-        model.eval();
         try
         {
             output = model.call(x);
@@ -433,10 +416,6 @@ public static class Trainer
         catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
         {
             throw new ArgumentException($"The model fails on a batch of {data.Name} of shape {TrainChecks.Format(x.shape)}: {ex.Message.Split('\n')[0]}", name, ex);
-        }
-        finally
-        {
-            model.train(wasTraining);
         }
         long[] o = output.shape;
         switch (data.Task)
