@@ -104,7 +104,7 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
         console.WriteLine($"Claims (✔ and ✅ lines) compared with the in-process run in {referenceDir} of {reference.Started:yyyy-MM-dd HH:mm}:");
         if (reference.Solutions != run.Solutions)
             console.WriteLine($"  note: that run {(reference.Solutions ? "filled in" : "did not fill in")} the exercise solutions, this one {(run.Solutions ? "did" : "did not")}");
-        int width = run.Notebooks.Max(n => n.Name.Length);
+        int width = run.Notebooks.Max(n => n.Name.Length), compared = 0;
         bool same = true;
         foreach (var n in run.Notebooks)
         {
@@ -125,8 +125,11 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
             console.WriteLine($"  {n.Name.PadRight(width)}  {actual.Count,3} lines  {(differences.Count == 0 ? "same" : $"DIFFERENT ({differences.Count})")}");
             foreach (string d in differences) console.WriteLine($"    ✗ {d}");
             same &= differences.Count == 0;
+            compared++;
         }
-        console.WriteLine(same ? "The two clients printed the same claims." : "✗ The clients disagree: see the lines above.");
+        console.WriteLine(!same ? "✗ The clients disagree: see the lines above."
+            : compared == run.Notebooks.Count ? "The two clients printed the same claims."
+            : $"The {compared} notebook{(compared == 1 ? "" : "s")} compared printed the same claims in both clients; {run.Notebooks.Count - compared} could not be compared.");
         return same;
     }
 

@@ -39,8 +39,8 @@ def text_of(value):
 
 
 def error_from_outputs(cell):
-    """What the cell's outputs say about its failure: ename: evalue (first lines), then its stderr."""
-    parts = []
+    """What the cell's outputs say about its failure: the error's message (ename/evalue), then its stderr."""
+    errors, stderr = [], []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             ename, evalue = output.get("ename", ""), output.get("evalue", "")
@@ -48,11 +48,15 @@ def error_from_outputs(cell):
             lines = [l for l in evalue.splitlines() if l.strip()]
             message = [l for l in lines if not l.lstrip().startswith("at ") and not l.startswith("---")]
             head = "\n".join(message[:6]) if message else "(no message)"
-            parts.append(head if ename in ("", "Error") else f"{ename}: {head}")
+            errors.append(head if ename in ("", "Error") else f"{ename}: {head}")
         elif output.get("output_type") == "stream" and output.get("name") == "stderr":
             text = text_of(output.get("text")).strip()
             if text:
-                parts.append("stderr: " + text)
+                stderr.append(text)
+    if errors == ["compilation error"] and stderr:
+        # The compiler's diagnostics arrive on stderr; the error itself only says "compilation error".
+        return "compilation error: " + "\n".join(stderr)
+    parts = errors + ["stderr: " + "\n".join(stderr)] if stderr else errors
     return "\n".join(parts) if parts else None
 
 
