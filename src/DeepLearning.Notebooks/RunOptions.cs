@@ -36,6 +36,7 @@ internal sealed record RunOptions
         an offline HTML book of the results.
 
         usage: DeepLearning.Notebooks run [options] [names...]
+               DeepLearning.Notebooks book [--notebooks DIR] [--out DIR]   (rebuilds the book of a finished run)
 
           names                  notebooks to run: file names, stems or unique prefixes (03, 03-optimizers,
                                  03-optimizers.ipynb); all notebooks in --notebooks when none are given

@@ -17,7 +17,7 @@ public partial class BookTests(BookRun run)
             Assert.Contains($"href=\"{stem}.html\"", index, StringComparison.Ordinal);
             Assert.Contains($"href=\"notebooks/{stem}.ipynb\"", index, StringComparison.Ordinal);
         }
-        Assert.Contains("3 of 4 notebooks passed", index, StringComparison.Ordinal);
+        Assert.Contains("4 of 5 notebooks passed", index, StringComparison.Ordinal);
         Assert.Contains("href=\"report.json\"", index, StringComparison.Ordinal);
     }
 

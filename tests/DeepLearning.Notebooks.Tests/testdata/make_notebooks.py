@@ -73,6 +73,25 @@ notebook("chart",
                        '    .WithXAxisStyle(TitleText: "a red area")'),
          code("second", 'Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 })'))
 
+# Formulas for the book's math: inline, display ($$ alone on lines and inside a paragraph), in the objectives, in a
+# Markdown output; dollar signs in code spans, code blocks and printed text are not math.
+notebook("math",
+         markdown("title", "# Math\n\n"
+                           "**Objectives** — by the end of this notebook you can:\n"
+                           "- compute the logistic $\\sigma(x) = 1/(1+e^{-x})$;\n"
+                           "- read display math.\n"),
+         markdown("inline", "## Inline and display\n\n"
+                            "Batch norm standardises: $\\hat x_i = \\frac{x_i - \\mu_B}{\\sqrt{\\sigma_B^2 + \\varepsilon}}$, and "
+                            "`$\"{x}\"` in a code span is C#, not math.\n\n"
+                            "$$\\mu_B = \\frac1m\\sum_{i} x_i, \\qquad\n"
+                            "\\sigma_B^2 = \\frac1m\\sum_i (x_i - \\mu_B)^2 .$$\n\n"
+                            "$$\n\\frac{\\partial L}{\\partial \\gamma} = \\sum_i \\frac{\\partial L}{\\partial y_i}\\hat x_i\n$$\n\n"
+                            "```csharp\nvar s = $\"{1 + 1} dollars\";\n```\n"),
+         code("claims", 'Console.WriteLine("✔ the mean is 0 (max |mean| 1.2E-07)");\n'
+                        'Console.WriteLine($"{2 + 2} is printed with $ in the code");'),
+         code("markdown-output", 'using Microsoft.DotNet.Interactive;\n'
+                                 '"The loss $L = \\\\tfrac12 (y - \\\\hat y)^2$ from a Markdown output.".DisplayAs("text/markdown");'))
+
 # An exercise: learners get `answer = 0`; the solution file fills in the cell; the check throws headless.
 notebook("exercise",
          markdown("title", "# Exercise\n\n## Exercise 1\n\nMake `answer` 42.\n"),
