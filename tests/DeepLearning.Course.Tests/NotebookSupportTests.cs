@@ -47,7 +47,7 @@ public class NotebookSupportTests
     [Fact]
     public void Figure_html_is_offline_and_carries_plotly_once()
     {
-        var chart = Chart2D.Chart.Line<double, double, string>(x: new[] { 0.0, 1, 2 }, y: new[] { 0.0, 1, 4 }, Name: "x²");
+        var chart = Plotly.NET.CSharp.Chart.Line<double, double, string>(x: [0.0, 1, 2], y: [0.0, 1, 4], Name: "x²");
         var first = new Figure(chart, "test");
         string page = first.ToHtmlPage();
         Assert.Contains("data-course-plotly", page);
