@@ -53,6 +53,12 @@ public sealed record TrainOptions
     /// <summary>Live progress: a refreshing table in a notebook, a progress line per epoch on a console, or none.</summary>
     public Progress Progress { get; init; } = Progress.Auto;
 
+    /// <summary>
+    /// A folder for TensorBoard event files: per epoch the losses, accuracies, learning rate, gradient norm, and
+    /// histograms of every weight and its gradient (read them back with <see cref="TensorBoardEvents.Read"/>); none by default.
+    /// </summary>
+    public string? TensorBoardDir { get; init; }
+
     /// <summary>Called after every epoch with its record (for custom logging or snapshots).</summary>
     public Action<EpochRecord>? OnEpochEnd { get; init; }
 
@@ -74,6 +80,8 @@ public sealed record TrainOptions
         if (ClipGradNorm is double n) TrainChecks.Positive(n, nameof(ClipGradNorm));
         if (ClipGradValue is double v) TrainChecks.Positive(v, nameof(ClipGradValue));
         EarlyStopping?.Validate();
+        if (TensorBoardDir is not null && string.IsNullOrWhiteSpace(TensorBoardDir))
+            throw new ArgumentException("TensorBoardDir must be a folder path (or null for no TensorBoard log).", nameof(TensorBoardDir));
     }
 }
 

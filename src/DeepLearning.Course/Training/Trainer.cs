@@ -75,6 +75,7 @@ public static class Trainer
 
         var history = new History(monitor, options.Optimizer.Name, options.Scheduler?.Name);
         using var progress = ProgressReporter.Create(options.Progress, options.Epochs, stepsPerEpoch, history);
+        var tensorBoard = options.TensorBoardDir is null ? null : new TensorBoardLog(options.TensorBoardDir);
         var early = options.EarlyStopping;
         bool maximize = monitor == MonitorMetric.ValidationAccuracy;
         double best = maximize ? double.NegativeInfinity : double.PositiveInfinity;
@@ -152,6 +153,8 @@ public static class Trainer
                 }
                 if (history.BestEpoch == 0) history.BestEpoch = epoch;  // NaN from the start: report the first
 
+                tensorBoard?.Epoch(record);
+                tensorBoard?.Histograms(named, epoch);
                 options.OnEpochEnd?.Invoke(record);
                 progress.EpochEnd(record);
                 scheduler?.step(val?.Loss ?? record.TrainLoss);
