@@ -64,3 +64,37 @@ public class TensorBoardTests
         Assert.Equal("TensorBoardDir", error.ParamName);
     }
 }
+
+/// <summary>Progress.Chart: the curves while training runs (in place in a kernel; a line per epoch and the chart at the end elsewhere).</summary>
+public class LiveChartTests
+{
+    [Fact]
+    public void Outside_a_kernel_every_epoch_prints_a_line_and_the_chart_comes_at_the_end()
+    {
+        using var train = TrainTestData.Blobs(20, 1);
+        using var val = TrainTestData.Blobs(10, 2);
+        using var model = TrainTestData.Mlp(2, 8, 3, 3);
+        var output = new StringWriter();
+        var saved = Console.Out;
+        Console.SetOut(output);
+        History history;
+        try
+        {
+            history = Trainer.Fit(model, train, val, TrainTestData.Quiet with { Epochs = 3, Progress = Progress.Chart });
+        }
+        finally
+        {
+            Console.SetOut(saved);
+        }
+        string text = output.ToString();
+        Assert.Contains("epoch 1/3", text);
+        Assert.Contains("epoch 3/3", text);
+        Assert.True(text.IndexOf("Figure: Training: epoch 3", StringComparison.Ordinal) > text.IndexOf("epoch 3/3", StringComparison.Ordinal), text);
+
+        // The redrawn figure has every epoch so far: train and validation loss, train and validation accuracy.
+        var figure = ProgressReporter.Curves(history);
+        var lines = figure.Traces.Where(t => (string?)t!["mode"] == "lines").ToList();
+        Assert.Equal(4, lines.Count);
+        Assert.All(lines, t => Assert.Equal(3, t!["x"]!.AsArray().Count));
+    }
+}

@@ -9,6 +9,8 @@ internal abstract class ProgressReporter : IDisposable
     public static ProgressReporter Create(Progress mode, int epochs, long steps, History history) => mode switch
     {
         Progress.None => new Silent(),
+        Progress.Chart when NotebookDisplay.InKernel => new LiveChart(history),
+        Progress.Chart => new ChartAtEnd(epochs, steps, history),
         Progress.Notebook or Progress.Auto when NotebookDisplay.InKernel => new NotebookTable(history),
         _ => new ConsoleBar(epochs, steps),
     };
@@ -64,5 +66,43 @@ internal abstract class ProgressReporter : IDisposable
         public override void EpochEnd(EpochRecord record) => _display.Update(history);
 
         public override void End() => _display.Update(history);
+    }
+
+    /// <summary>The loss curves so far, shown at the start and redrawn in place after every epoch.</summary>
+    private sealed class LiveChart(History history) : ProgressReporter
+    {
+        private readonly NotebookDisplay _display = NotebookDisplay.Show("Training… the curves appear after the first epoch.");
+
+        public override void EpochEnd(EpochRecord record) => _display.Update(Curves(history));
+
+        public override void End()
+        {
+            if (history.Epochs.Count > 0) _display.Update(Curves(history));
+        }
+    }
+
+    /// <summary>Outside a kernel: a progress line per epoch, then the chart once.</summary>
+    private sealed class ChartAtEnd(int epochs, long steps, History history) : ProgressReporter
+    {
+        private readonly ConsoleBar _bar = new(epochs, steps);
+
+        public override void Step(int epoch, int step) => _bar.Step(epoch, step);
+
+        public override void EpochEnd(EpochRecord record) => _bar.EpochEnd(record);
+
+        public override void End()
+        {
+            _bar.End();
+            if (history.Epochs.Count > 0) NotebookDisplay.Show(Curves(history));
+        }
+    }
+
+    /// <summary>The figure both chart reporters draw: loss (and accuracy, for classification) per epoch so far.</summary>
+    internal static Figure Curves(History history)
+    {
+        var loss = history.LossCurve();
+        var accuracy = history.Epochs.Any(e => e.TrainAccuracy is not null) ? history.AccuracyCurve() : null;
+        return Charts.LossCurves(loss.Train, loss.Validation, accuracy?.Train, accuracy?.Validation,
+            title: $"Training: epoch {history.Epochs.Count}");
     }
 }

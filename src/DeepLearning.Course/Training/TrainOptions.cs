@@ -289,4 +289,10 @@ public enum Progress
 
     /// <summary>A table of the epochs so far, updated in place (falls back to printing outside a kernel).</summary>
     Notebook,
+
+    /// <summary>
+    /// A live chart of the loss (and accuracy) curves, redrawn in place after every epoch while training runs; outside
+    /// a kernel a progress line per epoch and the chart at the end.
+    /// </summary>
+    Chart,
 }
