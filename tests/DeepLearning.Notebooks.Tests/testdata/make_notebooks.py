@@ -69,8 +69,8 @@ notebook("chart",
          code("chart", PLOTLY + 'using Plotly.NET.CSharp;\n'
                        'Chart.Area<int, int, string>(\n'
                        '        x: new[] { 1, 2, 3, 4 }, y: new[] { 3, 7, 5, 9 },\n'
-                       '        FillColor: Plotly.NET.Color.fromHex("#d62728"), LineColor: Plotly.NET.Color.fromHex("#d62728"))\n'
-                       '    .WithXAxisStyle(TitleText: "a red area")'),
+                       '        Name: "a red area", FillColor: Plotly.NET.Color.fromHex("#d62728"),\n'
+                       '        LineColor: Plotly.NET.Color.fromHex("#d62728"))'),
          code("second", 'Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 })'))
 
 # Formulas for the book's math: inline, display ($$ alone on lines and inside a paragraph), in the objectives, in a
