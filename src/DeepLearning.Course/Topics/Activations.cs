@@ -473,8 +473,9 @@ public static partial class ActivationExperiments
     /// <paramref name="activation"/>, with Xavier-normal weights (gain 1, Glorot &amp; Bengio 2010) and zero biases;
     /// backpropagates an N(0, 1) upstream gradient from the output and reports every layer's weight-gradient norm and the
     /// norm of the backward signal ∂L/∂h arriving at every layer's input.
-    /// Each layer multiplies the backward signal by f′(z): with sigmoid (σ′ ≤ ¼) it shrinks about 4× per layer, so the
-    /// first layer gets a tiny fraction of the last layer's gradient; with tanh, ReLU or GELU it arrives about intact.
+    /// Each layer multiplies the backward signal by Wᵀ and f′(z): with sigmoid (σ′ ≤ ¼) it shrinks about 4× per layer,
+    /// and so does the weight gradient; with ReLU it shrinks by about 1/√2 per layer, but the weight gradient
+    /// (signal × the layer's input, which shrinks the other way) reaches the first layer about intact.
     /// </summary>
     public static DepthGradients GradientThroughDepth(string activation, int depth = 10, int width = 64, int batch = 64, int seed = 0)
     {
