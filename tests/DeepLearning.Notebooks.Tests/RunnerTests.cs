@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeepLearning.Notebooks.Book;
 
 namespace DeepLearning.Notebooks.Tests;
 
@@ -100,7 +101,7 @@ public class RunnerTests(BookRun run)
         Assert.Contains(outputs, o => BookRun.Text(o!["data"]?["text/plain"]).StartsWith("Loading extensions from", StringComparison.Ordinal)
                                       && BookRun.Text(o["data"]?["text/plain"]).Contains("Plotly.NET.Interactive.dll", StringComparison.Ordinal));
         string chart = BookRun.Text(outputs.Single(o => (string?)o!["output_type"] == "execute_result")!["data"]!["text/html"]);
-        Assert.Contains("data-course-plotly=\"2.27.1\"", chart, StringComparison.Ordinal);   // plotly.js inlined, once
+        Assert.Contains($"data-course-plotly=\"{PlotlyAsset.Version}\"", chart, StringComparison.Ordinal);   // plotly.js inlined, once
         Assert.Contains("Plotly.newPlot(", chart, StringComparison.Ordinal);
         Assert.DoesNotContain("src=\"https://cdn.plot.ly", chart, StringComparison.Ordinal);   // not Plotly.NET.Interactive's
         Assert.DoesNotContain("requirejs", chart, StringComparison.Ordinal);                   // require.js-from-CDN output

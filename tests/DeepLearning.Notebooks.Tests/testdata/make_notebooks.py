@@ -30,7 +30,8 @@ def notebook(name, *cells):
     (HERE / f"{name}.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-PLOTLY = '#r "nuget: Plotly.NET, 5.1.0"\n#r "nuget: Plotly.NET.Interactive, 5.0.0"\n'
+PLOTLY = ('#r "nuget: Plotly.NET, 6.0.0"\n#r "nuget: Plotly.NET.CSharp, 0.14.0"\n'
+          '#r "nuget: Plotly.NET.Interactive, 6.0.0"\n')
 
 # Every kind of output a cell can produce.
 notebook("outputs",
@@ -65,12 +66,12 @@ notebook("slow",
 # comes early on the page so that a 1200×900 screenshot shows it.
 notebook("chart",
          markdown("title", "# Chart\n"),
-         code("chart", PLOTLY + 'using Plotly.NET;\n'
-                       'Chart2D.Chart.Area<int, int, string>(\n'
+         code("chart", PLOTLY + 'using Plotly.NET.CSharp;\n'
+                       'Chart.Area<int, int, string>(\n'
                        '        x: new[] { 1, 2, 3, 4 }, y: new[] { 3, 7, 5, 9 },\n'
-                       '        FillColor: Color.fromHex("#d62728"), LineColor: Color.fromHex("#d62728"))\n'
-                       '    .WithTitle("a red area")'),
-         code("second", 'Chart2D.Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 })'))
+                       '        FillColor: Plotly.NET.Color.fromHex("#d62728"), LineColor: Plotly.NET.Color.fromHex("#d62728"))\n'
+                       '    .WithXAxisStyle(TitleText: "a red area")'),
+         code("second", 'Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 })'))
 
 # Formulas for the book's math: inline, display ($$ alone on lines and inside a paragraph), in the objectives, in a
 # Markdown output; dollar signs in code spans, code blocks and printed text are not math.
