@@ -38,7 +38,7 @@ switch (command)
             Console.Error.WriteLine($"error: {bookError}\n\n{RunOptions.Usage}");
             return 2;
         }
-        string outDir = Path.GetFullPath(bookOptions.Out), report = Path.Combine(outDir, "report.json");
+        string outDir = Path.GetFullPath(bookOptions.OutDir), report = Path.Combine(outDir, "report.json");
         if (!File.Exists(report))
         {
             Console.Error.WriteLine($"error: no {report}; `run` writes it");
