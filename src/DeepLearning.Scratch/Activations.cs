@@ -200,25 +200,19 @@ public static class Activations
     }
 
     /// <summary>
-    /// Parametric ReLU (torch.nn.PReLU): f(x) = x if x &gt; 0 else a·x with a learned slope <c>a</c>, one shared
-    /// value (shape [1]) or one per channel (shape [C], channel = dimension 1 of the input, as in PyTorch).
+    /// Parametric ReLU (torch.nn.functional.prelu): f(x) = x if x &gt; 0 else a·x with a learned slope <c>a</c>, one
+    /// shared value (shape [1]) or one per channel (shape [C], channel = dimension 1 of the input, as in PyTorch).
     /// ∂f/∂x = 1 or a; ∂f/∂a = 0 or x, so ∂L/∂a_c sums dout·x over the non-positive inputs of channel c.
+    /// This is the functional form: <c>a</c> is an input, so Backward returns its gradient beside dx.
+    /// <see cref="PReluLayer{T}"/> owns <c>a</c> as a parameter and accumulates into its gradient instead.
     /// </summary>
     public static class PRelu
     {
         /// <summary>What backward needs: the input and the slopes used.</summary>
         public sealed record Cache<T>(NDArray<T> X, NDArray<T> A) where T : unmanaged, IFloatingPointIeee754<T>;
 
-        /// <summary>The two gradients: with respect to the input and to the slope.</summary>
+        /// <summary>The gradients of the two inputs: x and the slope a.</summary>
         public sealed record Grads<T>(NDArray<T> Dx, NDArray<T> Da) where T : unmanaged, IFloatingPointIeee754<T>;
-
-        /// <summary>A fresh slope parameter, all entries <paramref name="init"/> (PyTorch's default 0.25).</summary>
-        public static Parameter<T> CreateSlope<T>(int numParameters = 1, double init = 0.25, string name = "prelu.weight")
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            Check.PositiveInt(numParameters, nameof(numParameters));
-            return new Parameter<T>(name, NDArray.Full(T.CreateChecked(init), numParameters));
-        }
 
         /// <summary>x if x &gt; 0 else a·x.</summary>
         public static T Apply<T>(T x, T a) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? x : a * x;
@@ -483,88 +477,158 @@ public static class Activations
     }
 
     /// <summary>
-    /// Softmax over the last dimension: yᵢ = e^{xᵢ − m} / Σⱼ e^{xⱼ − m} with m = maxⱼ xⱼ (the shift changes nothing
-    /// mathematically but keeps e^{·} ≤ 1). Jacobian ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ), so dx = y ⊙ (dout − Σⱼ doutⱼ·yⱼ) per row.
+    /// Softmax along dimension <c>dim</c> (the last by default, as PyTorch's dim=-1 for logits [N, C]):
+    /// yᵢ = e^{xᵢ − m} / Σⱼ e^{xⱼ − m} with m = maxⱼ xⱼ (the shift changes nothing mathematically but keeps
+    /// e^{·} ≤ 1). Jacobian ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ), so dx = y ⊙ (dout − Σⱼ doutⱼ·yⱼ) along each slice.
     /// </summary>
     public static class Softmax
     {
-        /// <summary>What backward needs: the output probabilities.</summary>
-        public sealed record Cache<T>(NDArray<T> Out) where T : unmanaged, IFloatingPointIeee754<T>;
+        /// <summary>What backward needs: the output probabilities and the dimension they sum to 1 along.</summary>
+        public sealed record Cache<T>(NDArray<T> Out, int Dim = -1) where T : unmanaged, IFloatingPointIeee754<T>;
 
-        /// <summary>y = softmax(x) along the last dimension (each row sums to 1).</summary>
-        public static (NDArray<T> Out, Cache<T> Cache) Forward<T>(NDArray<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        /// <summary>y = softmax(x) along <paramref name="dim"/> (negative counts from the end): each slice sums to 1.</summary>
+        public static (NDArray<T> Out, Cache<T> Cache) Forward<T>(NDArray<T> x, int dim = -1) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            int cols = LastDim(x);
+            var lanes = Lanes.Of(x, dim, "softmax");
             var y = x.ZerosLike();
-            for (int r = 0; r < x.Length / cols; r++)
+            lanes.ForEach(x, y, static (xr, yr) =>
             {
-                Span<T> xr = x.Data.AsSpan(r * cols, cols), yr = y.Data.AsSpan(r * cols, cols);
                 TensorPrimitives.Subtract(xr, TensorPrimitives.Max<T>(xr), yr);
                 TensorPrimitives.Exp<T>(yr, yr);
                 TensorPrimitives.Divide(yr, TensorPrimitives.Sum<T>(yr), yr);
-            }
-            return (y, new Cache<T>(y));
+            });
+            return (y, new Cache<T>(y, lanes.Axis));
         }
 
-        /// <summary>dx = y ⊙ (dout − ⟨dout, y⟩) for each row.</summary>
+        /// <summary>dx = y ⊙ (dout − ⟨dout, y⟩) along each slice.</summary>
         public static NDArray<T> Backward<T>(NDArray<T> dout, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
             var y = cache.Out;
             Check.SameShape(y, "the forward output (cache.Out)", dout, nameof(dout));
-            int cols = LastDim(y);
+            var lanes = Lanes.Of(y, cache.Dim, "softmax");
             var dx = y.ZerosLike();
-            for (int r = 0; r < y.Length / cols; r++)
+            lanes.ForEach(y, dout, dx, static (yr, gr, dr) =>
             {
-                Span<T> yr = y.Data.AsSpan(r * cols, cols), gr = dout.Data.AsSpan(r * cols, cols), dr = dx.Data.AsSpan(r * cols, cols);
                 T dot = TensorPrimitives.Dot<T>(gr, yr);
                 TensorPrimitives.Subtract(gr, dot, dr);
                 TensorPrimitives.Multiply(dr, yr, dr);
-            }
+            });
             return dx;
         }
     }
 
     /// <summary>
-    /// Log-softmax over the last dimension: yᵢ = xᵢ − m − log Σⱼ e^{xⱼ − m} (log-sum-exp with m = max x; never forms
-    /// a probability that could underflow to log 0). dx = dout − softmax(x)·Σⱼ doutⱼ per row, with softmax = e^{y}.
+    /// Log-softmax along dimension <c>dim</c> (the last by default): yᵢ = xᵢ − m − log Σⱼ e^{xⱼ − m} (log-sum-exp with
+    /// m = max x; never forms a probability that could underflow to log 0). dx = dout − softmax(x)·Σⱼ doutⱼ along each
+    /// slice, with softmax = e^{y}.
     /// </summary>
     public static class LogSoftmax
     {
-        /// <summary>What backward needs: the output log-probabilities.</summary>
-        public sealed record Cache<T>(NDArray<T> Out) where T : unmanaged, IFloatingPointIeee754<T>;
+        /// <summary>What backward needs: the output log-probabilities and the dimension.</summary>
+        public sealed record Cache<T>(NDArray<T> Out, int Dim = -1) where T : unmanaged, IFloatingPointIeee754<T>;
 
-        /// <summary>y = log softmax(x) along the last dimension.</summary>
-        public static (NDArray<T> Out, Cache<T> Cache) Forward<T>(NDArray<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        /// <summary>y = log softmax(x) along <paramref name="dim"/> (negative counts from the end).</summary>
+        public static (NDArray<T> Out, Cache<T> Cache) Forward<T>(NDArray<T> x, int dim = -1) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            int cols = LastDim(x);
+            var lanes = Lanes.Of(x, dim, "log-softmax");
             var y = x.ZerosLike();
-            for (int r = 0; r < x.Length / cols; r++)
+            lanes.ForEach(x, y, static (xr, yr) =>
             {
-                Span<T> xr = x.Data.AsSpan(r * cols, cols), yr = y.Data.AsSpan(r * cols, cols);
                 TensorPrimitives.Subtract(xr, TensorPrimitives.Max<T>(xr), yr);
-                T logSumExp = T.Zero;
-                foreach (T v in yr) logSumExp += T.Exp(v);
-                TensorPrimitives.Subtract(yr, T.Log(logSumExp), yr);
-            }
-            return (y, new Cache<T>(y));
+                T sumExp = T.Zero;
+                foreach (T v in yr) sumExp += T.Exp(v);
+                TensorPrimitives.Subtract(yr, T.Log(sumExp), yr);
+            });
+            return (y, new Cache<T>(y, lanes.Axis));
         }
 
-        /// <summary>dx = dout − e^{y}·Σ dout for each row.</summary>
+        /// <summary>dx = dout − e^{y}·Σ dout along each slice.</summary>
         public static NDArray<T> Backward<T>(NDArray<T> dout, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
             var y = cache.Out;
             Check.SameShape(y, "the forward output (cache.Out)", dout, nameof(dout));
-            int cols = LastDim(y);
+            var lanes = Lanes.Of(y, cache.Dim, "log-softmax");
             var dx = y.ZerosLike();
-            for (int r = 0; r < y.Length / cols; r++)
+            lanes.ForEach(y, dout, dx, static (yr, gr, dr) =>
             {
-                int o = r * cols;
-                T sum = TensorPrimitives.Sum<T>(dout.Data.AsSpan(o, cols));
-                for (int j = 0; j < cols; j++) dx.Data[o + j] = dout.Data[o + j] - (T.Exp(y.Data[o + j]) * sum);
-            }
+                T sum = TensorPrimitives.Sum<T>(gr);
+                for (int j = 0; j < dr.Length; j++) dr[j] = gr[j] - (T.Exp(yr[j]) * sum);
+            });
             return dx;
+        }
+    }
+
+    // The 1-D slices ("lanes") of an array along one dimension: Outer·Inner of them, each Size long with stride Inner.
+    // Along the last dimension (Inner = 1) a lane is a contiguous span; otherwise it is gathered into a buffer,
+    // processed by the same span code, and scattered back.
+    private readonly record struct Lanes(int Outer, int Size, int Inner, int Axis)
+    {
+        public delegate void Unary<T>(Span<T> x, Span<T> y);
+
+        public delegate void Binary<T>(Span<T> a, Span<T> b, Span<T> y);
+
+        public static Lanes Of<T>(NDArray<T> x, int dim, string what) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            ArgumentNullException.ThrowIfNull(x);
+            if (x.Rank == 0)
+                throw new ArgumentException($"x is a 0-d array; {what} needs at least one dimension.", nameof(x));
+            int axis = x.Axis(dim, nameof(dim));
+            if (x.Shape[axis] == 0)
+                throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)}; {what} needs at least one entry along dimension {dim}.", nameof(x));
+            int outer = 1, inner = 1;
+            for (int d = 0; d < axis; d++) outer *= x.Shape[d];
+            for (int d = axis + 1; d < x.Rank; d++) inner *= x.Shape[d];
+            return new Lanes(x.Length == 0 ? 0 : outer, x.Shape[axis], inner, axis);
+        }
+
+        public void ForEach<T>(NDArray<T> x, NDArray<T> y, Unary<T> f) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (Inner == 1)
+            {
+                for (int o = 0; o < Outer; o++) f(x.Data.AsSpan(o * Size, Size), y.Data.AsSpan(o * Size, Size));
+                return;
+            }
+            T[] xb = new T[Size], yb = new T[Size];
+            for (int o = 0; o < Outer; o++)
+                for (int i = 0; i < Inner; i++)
+                {
+                    int start = (o * Size * Inner) + i;
+                    Gather(x.Data, start, xb);
+                    f(xb, yb);
+                    Scatter(yb, y.Data, start);
+                }
+        }
+
+        public void ForEach<T>(NDArray<T> a, NDArray<T> b, NDArray<T> y, Binary<T> f) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (Inner == 1)
+            {
+                for (int o = 0; o < Outer; o++)
+                    f(a.Data.AsSpan(o * Size, Size), b.Data.AsSpan(o * Size, Size), y.Data.AsSpan(o * Size, Size));
+                return;
+            }
+            T[] ab = new T[Size], bb = new T[Size], yb = new T[Size];
+            for (int o = 0; o < Outer; o++)
+                for (int i = 0; i < Inner; i++)
+                {
+                    int start = (o * Size * Inner) + i;
+                    Gather(a.Data, start, ab);
+                    Gather(b.Data, start, bb);
+                    f(ab, bb, yb);
+                    Scatter(yb, y.Data, start);
+                }
+        }
+
+        private void Gather<T>(T[] from, int start, T[] lane)
+        {
+            for (int k = 0; k < Size; k++) lane[k] = from[start + (k * Inner)];
+        }
+
+        private void Scatter<T>(T[] lane, T[] to, int start)
+        {
+            for (int k = 0; k < Size; k++) to[start + (k * Inner)] = lane[k];
         }
     }
 
@@ -746,14 +810,6 @@ public static class Activations
         return dx;
     }
 
-    private static int LastDim<T>(NDArray<T> x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        if (x.Rank == 0 || x.Dim(-1) == 0)
-            throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)}; softmax needs at least one entry along the last dimension.", nameof(x));
-        return x.Dim(-1);
-    }
-
     private static void CheckFinite(double value, string name)
     {
         if (!double.IsFinite(value))
@@ -765,4 +821,44 @@ public static class Activations
         if (!Enum.IsDefined(value))
             throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} is not one of {string.Join(", ", Enum.GetNames<TEnum>())}.");
     }
+}
+
+/// <summary>
+/// A PReLU layer that owns its slope (torch.nn.PReLU): one learned slope shared by all channels, or one per channel
+/// (dimension 1 of the input), initialised to 0.25 as PyTorch does. Backward adds ∂L/∂a into the slope's gradient and
+/// returns dx; the math is <see cref="Activations.PRelu"/>.
+/// </summary>
+public sealed class PReluLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary><paramref name="numParameters"/> slopes (1, or the number of channels), each <paramref name="init"/>.</summary>
+    public PReluLayer(int numParameters = 1, double init = 0.25, string name = "prelu")
+    {
+        Check.PositiveInt(numParameters, nameof(numParameters));
+        Check.Finite(init, nameof(init));
+        ArgumentNullException.ThrowIfNull(name);
+        Weight = new Parameter<T>(name + ".weight", NDArray.Full(T.CreateChecked(init), numParameters));
+    }
+
+    /// <summary>The slopes a, [1] or [C].</summary>
+    public Parameter<T> Weight { get; }
+
+    /// <summary>The slope parameter (PyTorch's state-dict order).</summary>
+    public IReadOnlyList<Parameter<T>> Parameters => [Weight];
+
+    /// <summary>y = x if x &gt; 0 else a·x (per channel).</summary>
+    public (NDArray<T> Out, Activations.PRelu.Cache<T> Cache) Forward(NDArray<T> x) => Activations.PRelu.Forward(x, Weight.Value);
+
+    /// <summary>Adds ∂L/∂a to <see cref="Weight"/>'s gradient and returns dx.</summary>
+    public NDArray<T> Backward(NDArray<T> dout, Activations.PRelu.Cache<T> cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        if (!ReferenceEquals(cache.A, Weight.Value))
+            throw new ArgumentException("cache was made by another PReLU (or the functional form): pass the cache this layer's Forward returned.", nameof(cache));
+        var g = Activations.PRelu.Backward(dout, cache); // checks and computes everything before the one write below
+        TensorPrimitives.Add(Weight.Grad.Span, g.Da.Span, Weight.Grad.Span);
+        return g.Dx;
+    }
+
+    /// <summary>Sets the slope's gradient to zero.</summary>
+    public void ZeroGrad() => Weight.ZeroGrad();
 }

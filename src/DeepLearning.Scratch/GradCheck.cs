@@ -33,6 +33,7 @@ public static class GradCheck
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(x);
         Scratch.Check.Positive(h, nameof(h));
+        CheckIndices(indices, x);
         var grad = x.ZerosLike();
         int count = indices?.Count ?? x.Length;
         for (int t = 0; t < count; t++)
@@ -44,9 +45,15 @@ public static class GradCheck
                 x.Data[i] = original + offset;
                 return f();
             }
-            double fm2 = Eval(-2 * h), fm1 = Eval(-h), fp1 = Eval(h), fp2 = Eval(2 * h);
-            x.Data[i] = original;
-            grad.Data[i] = (fm2 - (8 * fm1) + (8 * fp1) - fp2) / (12 * h);
+            try
+            {
+                double fm2 = Eval(-2 * h), fm1 = Eval(-h), fp1 = Eval(h), fp2 = Eval(2 * h);
+                grad.Data[i] = (fm2 - (8 * fm1) + (8 * fp1) - fp2) / (12 * h);
+            }
+            finally
+            {
+                x.Data[i] = original; // even when f throws: x must come back as it was
+            }
         }
         return grad;
     }
@@ -58,8 +65,12 @@ public static class GradCheck
     public static GradCheckResult Check(Func<double> f, NDArray<double> x, NDArray<double> analytic,
         double h = 1e-3, int? samples = null, Rng? rng = null)
     {
+        ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(analytic);
         Scratch.Check.SameShape(x, nameof(x), analytic, nameof(analytic));
+        Scratch.Check.Positive(h, nameof(h));
+        if (samples is int requested && requested <= 0)
+            throw new ArgumentOutOfRangeException(nameof(samples), requested, $"samples must be a positive number of entries to check, got {requested}.");
         IReadOnlyList<int>? indices = null;
         if (samples is int s && s < x.Length)
         {
@@ -79,6 +90,7 @@ public static class GradCheck
     {
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentNullException.ThrowIfNull(dout);
+        ArgumentNullException.ThrowIfNull(x);
         double Scalar()
         {
             var y = forward();
@@ -88,6 +100,15 @@ public static class GradCheck
             return sum;
         }
         return Check(Scalar, x, analytic, h, samples, rng);
+    }
+
+    private static void CheckIndices(IReadOnlyList<int>? indices, NDArray<double> x)
+    {
+        if (indices is null) return;
+        for (int t = 0; t < indices.Count; t++)
+            if ((uint)indices[t] >= (uint)x.Length)
+                throw new ArgumentOutOfRangeException(nameof(indices), indices[t],
+                    $"indices[{t}] = {indices[t]} is not an entry of x (shape {Shapes.Format(x.Shape)}, {x.Length} entries).");
     }
 
     private static GradCheckResult Compare(NDArray<double> analytic, NDArray<double> numeric, IReadOnlyList<int>? indices)

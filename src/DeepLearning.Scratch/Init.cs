@@ -58,9 +58,15 @@ public static class Init
         if (shape.Length < 2)
             throw new ArgumentException(
                 $"Fan in and fan out need a weight of at least 2 dimensions ([out, in] or [outC, inC, kH, kW]), got shape {Shapes.Format(shape)}.", nameof(shape));
-        int receptive = 1;
-        for (int d = 2; d < shape.Length; d++) receptive *= shape[d];
-        return (shape[1] * receptive, shape[0] * receptive);
+        foreach (int d in shape)
+            if (d < 0)
+                throw new ArgumentException($"Dimensions must be non-negative, got shape {Shapes.Format(shape)}.", nameof(shape));
+        long receptive = 1;
+        for (int d = 2; d < shape.Length; d++) receptive = Math.Min(receptive * shape[d], int.MaxValue + 1L); // saturates
+        long fanIn = shape[1] * receptive, fanOut = shape[0] * receptive;
+        if (fanIn > int.MaxValue || fanOut > int.MaxValue)
+            throw new ArgumentException($"The fans of a weight of shape {Shapes.Format(shape)} ({fanIn}, {fanOut}) do not fit an int.", nameof(shape));
+        return ((int)fanIn, (int)fanOut);
     }
 
     /// <summary>The fan Kaiming uses for <paramref name="mode"/>.</summary>
@@ -78,20 +84,30 @@ public static class Init
     /// <summary>Xavier/Glorot uniform bound: gain·√(6 / (fan_in + fan_out)).</summary>
     public static double XavierUniformBound(int[] shape, double gain = 1)
     {
+        Check.Finite(gain, nameof(gain));
         var (fanIn, fanOut) = Fans(shape);
-        return gain * Math.Sqrt(6.0 / (fanIn + fanOut));
+        return gain * Math.Sqrt(6.0 / PositiveFan((double)fanIn + fanOut, shape, "fan_in + fan_out"));
     }
 
     /// <summary>Xavier/Glorot normal std: gain·√(2 / (fan_in + fan_out)).</summary>
     public static double XavierNormalStd(int[] shape, double gain = 1)
     {
+        Check.Finite(gain, nameof(gain));
         var (fanIn, fanOut) = Fans(shape);
-        return gain * Math.Sqrt(2.0 / (fanIn + fanOut));
+        return gain * Math.Sqrt(2.0 / PositiveFan((double)fanIn + fanOut, shape, "fan_in + fan_out"));
     }
 
     /// <summary>Kaiming/He std: gain / √fan, with gain = CalculateGain(nonlinearity, a).</summary>
     public static double KaimingStd(int[] shape, double a = 0, FanMode mode = FanMode.FanIn, string nonlinearity = "leaky_relu") =>
-        CalculateGain(nonlinearity, a) / Math.Sqrt(Fan(shape, mode));
+        CalculateGain(nonlinearity, a) / Math.Sqrt(PositiveFan(Fan(shape, mode), shape, mode == FanMode.FanIn ? "fan_in" : "fan_out"));
+
+    // A zero fan (a weight with a zero dimension) would make the bound or std infinite; PyTorch raises here too.
+    private static double PositiveFan(double fan, int[] shape, string which)
+    {
+        if (fan <= 0)
+            throw new ArgumentException($"A weight of shape {Shapes.Format(shape)} has {which} = {fan}, so the initialisation's scale (÷ √{which}) is undefined.", nameof(shape));
+        return fan;
+    }
 
     /// <summary>Kaiming/He uniform bound: √3 · std (a uniform with that std).</summary>
     public static double KaimingUniformBound(int[] shape, double a = 0, FanMode mode = FanMode.FanIn, string nonlinearity = "leaky_relu") =>

@@ -17,11 +17,12 @@ public enum Reduction
 }
 
 /// <summary>
-/// Loss functions as Forward/Backward pairs. <c>Forward(...) → (Loss, Cache)</c> returns the reduced scalar
-/// (Mean or Sum); <c>ForwardNone(...) → (Loss, Cache)</c> the unreduced array of ℓᵢ. <c>Backward(cache, dLoss)</c>
-/// returns ∂(dLoss·L)/∂input: dLoss is the upstream gradient, 1 when omitted, and an array shaped like the ℓᵢ for
-/// <see cref="Reduction.None"/>. With Mean each ℓᵢ receives dLoss/n, with Sum dLoss, with None dLossᵢ — that
-/// per-term upstream gradient gᵢ is what every Backward below multiplies into its local derivative.
+/// Loss functions as Forward/Backward pairs, under the same rule as every other piece: <c>Forward(...) → (Loss,
+/// Cache)</c> returns the reduced scalar (Mean or Sum), <c>ForwardNone(...) → (Loss, Cache)</c> the unreduced array
+/// of ℓᵢ, and <c>Backward(dOut, cache)</c> returns ∂(dOut·L)/∂input. dOut = ∂(whatever comes after)/∂L is the
+/// upstream gradient: a scalar for a reduced loss (<c>Backward(cache)</c> means dOut = 1, the usual end of the chain)
+/// and an array shaped like the ℓᵢ for <see cref="Reduction.None"/>. With Mean each ℓᵢ receives dOut/n, with Sum dOut,
+/// with None dOutᵢ — that per-term upstream gradient gᵢ is what every Backward below multiplies into its local derivative.
 /// </summary>
 public static class Losses
 {
@@ -40,12 +41,18 @@ public static class Losses
             where T : unmanaged, IFloatingPointIeee754<T> => Each(input, target, Reduction.None);
 
         /// <summary>dx = g ⊙ 2(x − y).</summary>
-        public static NDArray<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static NDArray<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
-            var g = Upstream(dLoss, cache.Reduction, cache.Diff.Shape);
+            var g = Upstream(dOut, cache.Reduction, cache.Diff.Shape);
             return Zip(g, cache.Diff, static (gi, d) => T.CreateChecked(2) * d * gi);
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static NDArray<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static NDArray<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> input, NDArray<T> target, Reduction reduction)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -70,12 +77,18 @@ public static class Losses
             where T : unmanaged, IFloatingPointIeee754<T> => Each(input, target, Reduction.None);
 
         /// <summary>dx = g ⊙ sign(x − y).</summary>
-        public static NDArray<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static NDArray<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
-            var g = Upstream(dLoss, cache.Reduction, cache.Diff.Shape);
+            var g = Upstream(dOut, cache.Reduction, cache.Diff.Shape);
             return Zip(g, cache.Diff, static (gi, d) => d > T.Zero ? gi : d < T.Zero ? -gi : T.Zero);
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static NDArray<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static NDArray<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> input, NDArray<T> target, Reduction reduction)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -103,13 +116,19 @@ public static class Losses
             where T : unmanaged, IFloatingPointIeee754<T> => Each(input, target, Reduction.None, delta);
 
         /// <summary>dx = g ⊙ clamp(x − y, −δ, δ).</summary>
-        public static NDArray<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static NDArray<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
-            var g = Upstream(dLoss, cache.Reduction, cache.Diff.Shape);
+            var g = Upstream(dOut, cache.Reduction, cache.Diff.Shape);
             T delta = cache.Delta;
             return Zip(g, cache.Diff, (gi, d) => T.Clamp(d, -delta, delta) * gi);
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static NDArray<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static NDArray<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> input, NDArray<T> target, Reduction reduction, double delta)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -148,17 +167,23 @@ public static class Losses
             where T : unmanaged, IFloatingPointIeee754<T> => Each(input, target, Reduction.None);
 
         /// <summary>dx = g ⊙ (x − y)/max(x(1 − x), ε).</summary>
-        public static NDArray<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static NDArray<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
             var (x, y) = (cache.Input, cache.Target);
-            var g = Upstream(dLoss, cache.Reduction, x.Shape);
+            var g = Upstream(dOut, cache.Reduction, x.Shape);
             var dx = x.ZerosLike();
             T eps = T.CreateChecked(Epsilon);
             for (int i = 0; i < dx.Length; i++)
                 dx.Data[i] = g.Data[i] * (x.Data[i] - y.Data[i]) / T.Max((T.One - x.Data[i]) * x.Data[i], eps);
             return dx;
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static NDArray<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static NDArray<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> input, NDArray<T> target, Reduction reduction)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -199,11 +224,11 @@ public static class Losses
             where T : unmanaged, IFloatingPointIeee754<T> => Each(input, target, Reduction.None, posWeight);
 
         /// <summary>dx = g ⊙ ((1 + (p − 1)y)σ(x) − p·y), which is g ⊙ (σ(x) − y) without pos_weight.</summary>
-        public static NDArray<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static NDArray<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
             var (x, y, pw) = (cache.Input, cache.Target, cache.PosWeight);
-            var g = Upstream(dLoss, cache.Reduction, x.Shape);
+            var g = Upstream(dOut, cache.Reduction, x.Shape);
             var dx = x.ZerosLike();
             for (int i = 0; i < dx.Length; i++)
             {
@@ -213,6 +238,12 @@ public static class Losses
             }
             return dx;
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static NDArray<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static NDArray<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> input, NDArray<T> target, Reduction reduction, NDArray<T>? posWeight)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -252,11 +283,11 @@ public static class Losses
         /// <summary>The reduced loss for class-index targets.</summary>
         public static (T Loss, Cache<T> Cache) Forward<T>(NDArray<T> logits, ReadOnlySpan<int> target, Reduction reduction = Reduction.Mean,
             double labelSmoothing = 0) where T : unmanaged, IFloatingPointIeee754<T> =>
-            Reduced(Each(logits, OneHot(logits, target), Reducing(reduction), labelSmoothing), reduction);
+            Reduced(Each(logits, OneHot(logits, target), Reducing(reduction), labelSmoothing, target), reduction);
 
         /// <summary>One loss per example for class-index targets (reduction None).</summary>
         public static (NDArray<T> Loss, Cache<T> Cache) ForwardNone<T>(NDArray<T> logits, ReadOnlySpan<int> target, double labelSmoothing = 0)
-            where T : unmanaged, IFloatingPointIeee754<T> => Each(logits, OneHot(logits, target), Reduction.None, labelSmoothing);
+            where T : unmanaged, IFloatingPointIeee754<T> => Each(logits, OneHot(logits, target), Reduction.None, labelSmoothing, target);
 
         /// <summary>The reduced loss for probability (or one-hot) targets of the logits' shape.</summary>
         public static (T Loss, Cache<T> Cache) Forward<T>(NDArray<T> logits, NDArray<T> target, Reduction reduction = Reduction.Mean,
@@ -268,12 +299,12 @@ public static class Losses
             where T : unmanaged, IFloatingPointIeee754<T> => Each(logits, ProbabilityTarget(logits, target), Reduction.None, labelSmoothing);
 
         /// <summary>dlogitsᵢ = gᵢ·(pᵢ·Σ_c q_ic − qᵢ).</summary>
-        public static NDArray<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static NDArray<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
             var (p, q) = (cache.Probs, cache.Q);
             int n = p.Shape[0], c = p.Shape[1];
-            var g = Upstream(dLoss, cache.Reduction, [n]);
+            var g = Upstream(dOut, cache.Reduction, [n]);
             var dx = p.ZerosLike();
             for (int i = 0; i < n; i++)
             {
@@ -282,6 +313,12 @@ public static class Losses
             }
             return dx;
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static NDArray<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static NDArray<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         /// <summary>
         /// The training loop's form, allocating nothing: mean loss over class-index targets (no smoothing), with
@@ -318,7 +355,9 @@ public static class Losses
             for (int i = 0; i < target.Length; i++) dlogits[i, target[i]] -= invN;
         }
 
-        private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> logits, NDArray<T> q, Reduction reduction, double labelSmoothing)
+        // indices: the class-index targets when there are any (then q is their one-hot), else empty.
+        private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> logits, NDArray<T> q, Reduction reduction, double labelSmoothing,
+            ReadOnlySpan<int> indices = default)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             Check.InRange(labelSmoothing, 0, 1, nameof(labelSmoothing), highInclusive: true);
@@ -330,7 +369,12 @@ public static class Losses
             }
             var logp = Activations.LogSoftmax.Forward(logits).Out;
             var each = new NDArray<T>([n]);
-            for (int i = 0; i < n; i++) each[i] = -TensorPrimitives.Dot<T>(q.Row(i), logp.Row(i));
+            for (int i = 0; i < n; i++)
+            {
+                // A class index picks one log-probability, −log p_{i,y}, as PyTorch does: the dot product with the
+                // one-hot q would multiply 0 by a masked logit's log p = −∞ and give NaN instead of the loss.
+                each[i] = indices.Length > 0 && labelSmoothing == 0 ? -logp[i, indices[i]] : -TensorPrimitives.Dot<T>(q.Row(i), logp.Row(i));
+            }
             return (each, new Cache<T>(Map(logp, T.Exp), q, reduction));
         }
 
@@ -370,15 +414,21 @@ public static class Losses
             where T : unmanaged, IFloatingPointIeee754<T> => Each(input, target, Reduction.None);
 
         /// <summary>dx[i, yᵢ] = −gᵢ, zero elsewhere.</summary>
-        public static NDArray<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static NDArray<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
             int n = cache.Shape[0];
-            var g = Upstream(dLoss, cache.Reduction, [n]);
+            var g = Upstream(dOut, cache.Reduction, [n]);
             var dx = new NDArray<T>(cache.Shape);
             for (int i = 0; i < n; i++) dx[i, cache.Target[i]] = -g[i];
             return dx;
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static NDArray<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static NDArray<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> input, ReadOnlySpan<int> target, Reduction reduction)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -418,11 +468,11 @@ public static class Losses
             Each(anchor, positive, negative, Reduction.None, margin, p, eps);
 
         /// <summary>Gradients with respect to anchor, positive and negative.</summary>
-        public static Grads<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static Grads<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
             int n = cache.Wap.Shape[0], dim = cache.Wap.Shape[1];
-            var g = Upstream(dLoss, cache.Reduction, [n]);
+            var g = Upstream(dOut, cache.Reduction, [n]);
             var (da, dp, dn) = (cache.Wap.ZerosLike(), cache.Wap.ZerosLike(), cache.Wap.ZerosLike());
             for (int i = 0; i < n; i++)
             {
@@ -437,6 +487,12 @@ public static class Losses
             }
             return new Grads<T>(da, dp, dn);
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static Grads<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static Grads<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> anchor, NDArray<T> positive, NDArray<T> negative, Reduction reduction,
             double margin, double p, double eps) where T : unmanaged, IFloatingPointIeee754<T>
@@ -520,11 +576,11 @@ public static class Losses
             where T : unmanaged, IFloatingPointIeee754<T> => Each(x1, x2, y, Reduction.None, margin);
 
         /// <summary>dx1 = g·2(x1 − x2) (similar) or −g·2(m − d)(x1 − x2)/d (dissimilar, d &lt; m); dx2 = −dx1.</summary>
-        public static Grads<T> Backward<T>(Cache<T> cache, NDArray<T>? dLoss = null) where T : unmanaged, IFloatingPointIeee754<T>
+        public static Grads<T> Backward<T>(NDArray<T>? dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
             ArgumentNullException.ThrowIfNull(cache);
             int n = cache.Diff.Shape[0];
-            var g = Upstream(dLoss, cache.Reduction, [n]);
+            var g = Upstream(dOut, cache.Reduction, [n]);
             var (dx1, dx2) = (cache.Diff.ZerosLike(), cache.Diff.ZerosLike());
             T two = T.CreateChecked(2);
             for (int i = 0; i < n; i++)
@@ -539,6 +595,12 @@ public static class Losses
             }
             return new Grads<T>(dx1, dx2);
         }
+
+        /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>
+        public static Grads<T> Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(NDArray.Scalar(dOut), cache);
+
+        /// <summary>Backward with dOut = 1: the gradient of the reduced loss itself.</summary>
+        public static Grads<T> Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(null, cache);
 
         private static (NDArray<T>, Cache<T>) Each<T>(NDArray<T> x1, NDArray<T> x2, ReadOnlySpan<int> y, Reduction reduction, double margin)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -584,23 +646,25 @@ public static class Losses
         return (reduction == Reduction.Mean ? sum / T.CreateChecked(r.Each.Length) : sum, r.Cache);
     }
 
-    // gᵢ = ∂(dLoss·L)/∂ℓᵢ: dLoss/n for Mean, dLoss for Sum, dLossᵢ for None.
-    private static NDArray<T> Upstream<T>(NDArray<T>? dLoss, Reduction reduction, int[] lossShape) where T : unmanaged, IFloatingPointIeee754<T>
+    // gᵢ = ∂(dOut·L)/∂ℓᵢ: dOut/n for Mean, dOut for Sum, dOutᵢ for None.
+    private static NDArray<T> Upstream<T>(NDArray<T>? dOut, Reduction reduction, int[] lossShape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (reduction == Reduction.None)
         {
-            if (dLoss is null)
-                throw new ArgumentNullException(nameof(dLoss),
-                    $"The loss was not reduced (reduction None), so backward needs dLoss of shape {Shapes.Format(lossShape)}, one gradient per loss.");
-            if (!dLoss.Shape.AsSpan().SequenceEqual(lossShape))
+            if (dOut is null)
+                throw new ArgumentNullException(nameof(dOut),
+                    $"The loss was not reduced (reduction None), so backward needs dOut of shape {Shapes.Format(lossShape)}, one gradient per loss.");
+            if (!dOut.Shape.AsSpan().SequenceEqual(lossShape))
                 throw new ArgumentException(
-                    $"dLoss has shape {Shapes.Format(dLoss.Shape)}, but the unreduced loss has shape {Shapes.Format(lossShape)}.", nameof(dLoss));
-            return dLoss;
+                    $"dOut has shape {Shapes.Format(dOut.Shape)}, but the unreduced loss has shape {Shapes.Format(lossShape)}.", nameof(dOut));
+            return dOut;
         }
-        if (dLoss is not null && dLoss.Length != 1)
+        if (reduction != Reduction.Mean && reduction != Reduction.Sum)
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, $"cache.Reduction = {reduction} is not Mean, Sum or None.");
+        if (dOut is not null && dOut.Length != 1)
             throw new ArgumentException(
-                $"dLoss has shape {Shapes.Format(dLoss.Shape)}, but the loss was reduced ({reduction}) to a scalar, so dLoss must hold one value.", nameof(dLoss));
-        T scale = dLoss is null ? T.One : dLoss.Data[0];
+                $"dOut has shape {Shapes.Format(dOut.Shape)}, but the loss was reduced ({reduction}) to a scalar, so dOut must hold one value.", nameof(dOut));
+        T scale = dOut is null ? T.One : dOut.Data[0];
         var g = new NDArray<T>(lossShape);
         if (reduction == Reduction.Mean) scale /= T.CreateChecked(g.Length);
         g.Span.Fill(scale);

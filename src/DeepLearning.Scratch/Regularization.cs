@@ -9,8 +9,10 @@ namespace DeepLearning.Scratch;
 /// <item>L1 = λ·Σ|w|, ∂/∂w = λ·sign(w) with sign(0) = 0 (torch's abs backward).</item>
 /// <item>L2 = (λ/2)·Σw², ∂/∂w = λ·w.</item>
 /// </list>
-/// <c>Value</c> is the forward; <c>Backward</c> ADDS the penalty's gradient to each <see cref="Parameter{T}.Grad"/>,
-/// as autograd accumulates, so call it after the data loss's backward and before the optimizer's step.
+/// Each penalty is a piece like any other: <c>Forward(parameters, λ) → (Loss, Cache)</c>, and <c>Backward(dOut, cache)</c>
+/// ADDS dOut·∂penalty/∂w to each <see cref="Parameter{T}.Grad"/>, as autograd accumulates (its inputs are the
+/// parameters, so there is no dx to return); call it after the data loss's backward and before the optimizer's step.
+/// <c>Value</c> is the bare formula, for charts.
 /// </summary>
 public static class Regularization
 {
@@ -27,17 +29,28 @@ public static class Regularization
             return T.CreateChecked(lambda * sum);
         }
 
-        /// <summary>grad += λ·sign(w) for every parameter (sign(0) = 0).</summary>
-        public static void Backward<T>(IReadOnlyList<Parameter<T>> parameters, double lambda) where T : unmanaged, IFloatingPointIeee754<T>
+        /// <summary>What backward needs: the parameters (a copy of the list) and λ.</summary>
+        public sealed record Cache<T>(IReadOnlyList<Parameter<T>> Parameters, double Lambda) where T : unmanaged, IFloatingPointIeee754<T>;
+
+        /// <summary>The penalty over <paramref name="parameters"/>, and the cache its backward needs.</summary>
+        public static (T Loss, Cache<T> Cache) Forward<T>(IReadOnlyList<Parameter<T>> parameters, double lambda) where T : unmanaged, IFloatingPointIeee754<T> =>
+            (Value(parameters, lambda), new Cache<T>([.. parameters], lambda));
+
+        /// <summary>grad += dOut·λ·sign(w) for every parameter (sign(0) = 0).</summary>
+        public static void Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            CheckArgs(parameters, lambda);
-            T lam = T.CreateChecked(lambda);
-            foreach (var p in parameters)
+            ArgumentNullException.ThrowIfNull(cache);
+            CheckArgs(cache.Parameters, cache.Lambda);
+            T scale = dOut * T.CreateChecked(cache.Lambda);
+            foreach (var p in cache.Parameters)
             {
                 T[] w = p.Value.Data, dw = p.Grad.Data;
-                for (int i = 0; i < w.Length; i++) dw[i] += lam * Sign(w[i]);
+                for (int i = 0; i < w.Length; i++) dw[i] += scale * Sign(w[i]);
             }
         }
+
+        /// <summary>Backward with dOut = 1.</summary>
+        public static void Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(T.One, cache);
 
         // sign(0) = 0, and NaN stays NaN (T.Sign would throw), as torch.sign.
         private static T Sign<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -61,17 +74,28 @@ public static class Regularization
             return T.CreateChecked(lambda / 2 * sum);
         }
 
-        /// <summary>grad += λ·w for every parameter.</summary>
-        public static void Backward<T>(IReadOnlyList<Parameter<T>> parameters, double lambda) where T : unmanaged, IFloatingPointIeee754<T>
+        /// <summary>What backward needs: the parameters (a copy of the list) and λ.</summary>
+        public sealed record Cache<T>(IReadOnlyList<Parameter<T>> Parameters, double Lambda) where T : unmanaged, IFloatingPointIeee754<T>;
+
+        /// <summary>The penalty over <paramref name="parameters"/>, and the cache its backward needs.</summary>
+        public static (T Loss, Cache<T> Cache) Forward<T>(IReadOnlyList<Parameter<T>> parameters, double lambda) where T : unmanaged, IFloatingPointIeee754<T> =>
+            (Value(parameters, lambda), new Cache<T>([.. parameters], lambda));
+
+        /// <summary>grad += dOut·λ·w for every parameter.</summary>
+        public static void Backward<T>(T dOut, Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            CheckArgs(parameters, lambda);
-            T lam = T.CreateChecked(lambda);
-            foreach (var p in parameters)
+            ArgumentNullException.ThrowIfNull(cache);
+            CheckArgs(cache.Parameters, cache.Lambda);
+            T scale = dOut * T.CreateChecked(cache.Lambda);
+            foreach (var p in cache.Parameters)
             {
                 T[] w = p.Value.Data, dw = p.Grad.Data;
-                for (int i = 0; i < w.Length; i++) dw[i] += lam * w[i];
+                for (int i = 0; i < w.Length; i++) dw[i] += scale * w[i];
             }
         }
+
+        /// <summary>Backward with dOut = 1.</summary>
+        public static void Backward<T>(Cache<T> cache) where T : unmanaged, IFloatingPointIeee754<T> => Backward(T.One, cache);
     }
 
     private static void CheckArgs<T>(IReadOnlyList<Parameter<T>> parameters, double lambda) where T : unmanaged, IFloatingPointIeee754<T>
@@ -135,6 +159,7 @@ public sealed class EarlyStopping<T> where T : unmanaged, IFloatingPointIeee754<
     /// </summary>
     public bool Update(double valLoss, IReadOnlyList<Parameter<T>>? parameters = null)
     {
+        if (parameters is not null) Check.NoNulls(parameters, nameof(parameters)); // before anything is counted
         int epoch = Epochs++;
         if (!(valLoss < BestLoss - MinDelta))
         {
@@ -142,13 +167,7 @@ public sealed class EarlyStopping<T> where T : unmanaged, IFloatingPointIeee754<
             return false;
         }
         (BestLoss, BestEpoch, BadEpochs) = (valLoss, epoch, 0);
-        if (parameters is not null)
-        {
-            for (int i = 0; i < parameters.Count; i++)
-                if (parameters[i] is null)
-                    throw new ArgumentException($"parameters[{i}] is null.", nameof(parameters));
-            _best = [.. parameters.Select(p => p.Value.Clone())];
-        }
+        if (parameters is not null) _best = [.. parameters.Select(p => p.Value.Clone())];
         return true;
     }
 

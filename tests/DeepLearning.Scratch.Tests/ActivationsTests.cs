@@ -213,13 +213,26 @@ public class ActivationsTests
     }
 
     [Fact]
-    public void PRelu_slope_parameter_starts_at_a_quarter()
+    public void PRelu_layer_owns_a_slope_starting_at_a_quarter_and_accumulates_its_gradient()
     {
-        var a = Activations.PRelu.CreateSlope<float>(3);
+        var layer = new PReluLayer<float>(3);
+        var a = layer.Weight;
         Assert.Equal("prelu.weight", a.Name);
         Assert.Equal([0.25f, 0.25f, 0.25f], a.Value.Data);
-        var (y, _) = Activations.PRelu.Forward(NDArray.From(new[] { -4f, 4f, -8f, 8f, -1f, 1f }, 1, 3, 2), a.Value);
+        var x = NDArray.From(new[] { -4f, 4f, -8f, 8f, -1f, 1f }, 1, 3, 2);
+        var (y, cache) = layer.Forward(x);
         Assert.Equal([-1f, 4f, -2f, 8f, -0.25f, 1f], y.Data);
+        var dout = NDArray.Full(1f, 1, 3, 2);
+        var dx = layer.Backward(dout, cache);
+        Assert.Equal([0.25f, 1f, 0.25f, 1f, 0.25f, 1f], dx.Data);
+        Assert.Equal([-4f, -8f, -1f], a.Grad.Data);                 // Σ dout·x over the non-positive inputs
+        layer.Backward(dout, cache);
+        Assert.Equal([-8f, -16f, -2f], a.Grad.Data);                // accumulated, as autograd does
+        layer.ZeroGrad();
+        Assert.All(a.Grad.Data, v => Assert.Equal(0f, v));
+        // The functional form's cache is not this layer's: its slope is another array.
+        var (_, foreign) = Activations.PRelu.Forward(x, a.Value.Clone());
+        Assert.Equal("cache", Assert.Throws<ArgumentException>(() => layer.Backward(dout, foreign)).ParamName);
     }
 
     // ─── Bad input ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -267,7 +280,7 @@ public class ActivationsTests
         var mode = Assert.Throws<ArgumentOutOfRangeException>(() => Activations.Gelu.Forward(x, (GeluApproximation)7));
         Assert.Equal("approximate", mode.ParamName);
         Assert.Contains("7", mode.Message);
-        Assert.Equal("numParameters", Assert.Throws<ArgumentOutOfRangeException>(() => Activations.PRelu.CreateSlope<float>(0)).ParamName);
+        Assert.Equal("numParameters", Assert.Throws<ArgumentOutOfRangeException>(() => new PReluLayer<float>(0)).ParamName);
     }
 
     [Fact]

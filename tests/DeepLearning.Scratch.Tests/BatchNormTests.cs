@@ -39,7 +39,7 @@ public class BatchNormTests
     {
         var c = Fixture.Load("batch_norm")[name];
         var bn = FromCase<T>(c);
-        var (y, cache) = bn.Forward(c.Input<T>("x"), Train(c));
+        var (y, cache) = (Train(c) ? bn.Train() : bn.Eval()).Forward(c.Input<T>("x"));
         Close.Assert(c.Output<T>("out"), y, name + " out");
         Close.Assert(c.Output<T>("running_mean"), bn.RunningMean, name + " running_mean");
         Close.Assert(c.Output<T>("running_var"), bn.RunningVar, name + " running_var");
@@ -59,9 +59,9 @@ public class BatchNormTests
         // round-off; a large eps makes the same formula measurable.
         bool twoValues = train && x.Length / x.Dim(1) == 2;
         var bn = FromCase<double>(c, twoValues ? 0.5 : null);
-        var dx = bn.Backward(dout, bn.Forward(x, train).Cache);
+        var dx = bn.Backward(dout, (train ? bn.Train() : bn.Eval()).Forward(x).Cache);
         // The running statistics change on every training call but never affect a training-mode output.
-        NDArray<double> F() => bn.Forward(x, train).Out;
+        NDArray<double> F() => (train ? bn.Train() : bn.Eval()).Forward(x).Out;
         var r = GradCheck.CheckOutput(F, x, dout, dx);
         Assert.True(r.Passed(1e-9), "dx: " + r);
         r = GradCheck.CheckOutput(F, bn.Gamma.Value, dout, bn.Gamma.Grad.Clone());
@@ -89,11 +89,11 @@ public class BatchNormTests
         for (int k = 0; k < steps; k++)
         {
             var x = new NDArray<T>(batches.Shape[1..], batches.Data[(k * size)..((k + 1) * size)]);
-            Close.Assert(outs[k], bn.Forward(x, train: true).Out, $"{name} step {k} out");
+            Close.Assert(outs[k], bn.Train().Forward(x).Out, $"{name} step {k} out");
             Close.Assert(means[k], bn.RunningMean, $"{name} step {k} running_mean");
             Close.Assert(variances[k], bn.RunningVar, $"{name} step {k} running_var");
         }
-        Close.Assert(c.Output<T>("eval_out"), bn.Forward(c.Input<T>("x_eval"), train: false).Out, name + " eval out");
+        Close.Assert(c.Output<T>("eval_out"), bn.Eval().Forward(c.Input<T>("x_eval")).Out, name + " eval out");
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public class BatchNormTests
     {
         // One channel, values 1 and 3: μ = 2, biased σ² = 1 normalises, unbiased 2 enters the running variance.
         var bn = new BatchNorm1d<double>(1);
-        var (y, _) = bn.Forward(NDArray.From(new double[] { 1, 3 }, 2, 1), train: true);
+        var (y, _) = bn.Train().Forward(NDArray.From(new double[] { 1, 3 }, 2, 1));
         double s = Math.Sqrt(1 + 1e-5);
         Assert.Equal([-1 / s, 1 / s], y.Data);
         Assert.Equal(0.1 * 2, bn.RunningMean[0], 15);
@@ -112,7 +112,7 @@ public class BatchNormTests
     public void Eval_does_not_touch_the_running_statistics()
     {
         var bn = new BatchNorm2d<float>(2);
-        bn.Forward(new Rng(1).NormalArray<float>(3, 2, 4, 2, 3, 3), train: false);
+        bn.Eval().Forward(new Rng(1).NormalArray<float>(3, 2, 4, 2, 3, 3));
         Assert.Equal([0f, 0f], bn.RunningMean.Data);
         Assert.Equal([1f, 1f], bn.RunningVar.Data);
     }
@@ -123,17 +123,17 @@ public class BatchNormTests
     public void Training_on_a_single_value_per_channel_is_rejected_like_pytorch(params int[] shape)
     {
         var bn = shape.Length == 2 ? (BatchNorm<float>)new BatchNorm1d<float>(3) : new BatchNorm2d<float>(3);
-        var ex = Assert.Throws<ArgumentException>(() => bn.Forward(NDArray.Zeros<float>(shape), train: true));
+        var ex = Assert.Throws<ArgumentException>(() => bn.Train().Forward(NDArray.Zeros<float>(shape)));
         Assert.Equal("x", ex.ParamName);
         Assert.Contains("Expected more than 1 value per channel when training", ex.Message);
         Assert.Contains(Shapes.Format(shape), ex.Message);
-        bn.Forward(NDArray.Zeros<float>(shape), train: false); // evaluation has no such limit
+        bn.Eval().Forward(NDArray.Zeros<float>(shape)); // evaluation has no such limit
     }
 
     [Fact]
     public void Channel_mismatch_names_the_shape_and_the_channel_count()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new BatchNorm2d<float>(4).Forward(NDArray.Zeros<float>(2, 3, 5, 5), true));
+        var ex = Assert.Throws<ArgumentException>(() => new BatchNorm2d<float>(4).Train().Forward(NDArray.Zeros<float>(2, 3, 5, 5)));
         Assert.Equal("x", ex.ParamName);
         Assert.Contains("[2, 3, 5, 5]", ex.Message);
         Assert.Contains("4 channels", ex.Message);
@@ -142,19 +142,19 @@ public class BatchNormTests
     [Fact]
     public void Wrong_rank_is_reported_per_flavour()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new BatchNorm1d<float>(3).Forward(NDArray.Zeros<float>(2, 3, 4, 4), true));
+        var ex = Assert.Throws<ArgumentException>(() => new BatchNorm1d<float>(3).Train().Forward(NDArray.Zeros<float>(2, 3, 4, 4)));
         Assert.Equal("x", ex.ParamName);
         Assert.Contains("[2, 3, 4, 4]", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => new BatchNorm2d<float>(3).Forward(NDArray.Zeros<float>(2, 3), true));
+        ex = Assert.Throws<ArgumentException>(() => new BatchNorm2d<float>(3).Train().Forward(NDArray.Zeros<float>(2, 3)));
         Assert.Contains("[2, 3]", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => new BatchNorm<float>(3).Forward(NDArray.Zeros<float>(6), true));
+        ex = Assert.Throws<ArgumentException>(() => new BatchNorm<float>(3).Train().Forward(NDArray.Zeros<float>(6)));
         Assert.Contains("[6]", ex.Message);
     }
 
     [Fact]
     public void Empty_batch_is_rejected()
     {
-        var ex = Assert.Throws<ArgumentException>(() => new BatchNorm1d<float>(3).Forward(NDArray.Zeros<float>(0, 3), false));
+        var ex = Assert.Throws<ArgumentException>(() => new BatchNorm1d<float>(3).Eval().Forward(NDArray.Zeros<float>(0, 3)));
         Assert.Equal("x", ex.ParamName);
         Assert.Contains("[0, 3]", ex.Message);
     }
@@ -163,7 +163,7 @@ public class BatchNormTests
     public void Dout_of_the_wrong_shape_is_reported()
     {
         var bn = new BatchNorm1d<float>(3);
-        var (_, cache) = bn.Forward(new Rng(1).NormalArray<float>(0, 1, 4, 3), true);
+        var (_, cache) = bn.Train().Forward(new Rng(1).NormalArray<float>(0, 1, 4, 3));
         var ex = Assert.Throws<ArgumentException>(() => bn.Backward(NDArray.Zeros<float>(3, 4), cache));
         Assert.Equal("dout", ex.ParamName);
         Assert.Contains("[3, 4]", ex.Message);

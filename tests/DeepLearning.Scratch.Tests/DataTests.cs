@@ -373,7 +373,7 @@ public class SplitsTests
         Assert.Equal("Labels", range.ParamName);
         Assert.Contains("[0, 2)", range.Message);
         var names = Assert.Throws<ArgumentException>(() => new Dataset("d", x, [0, 1, 1], 2, ["a"]));
-        Assert.Equal("classNames", names.ParamName);
+        Assert.Equal("ClassNames", names.ParamName);
     }
 }
 

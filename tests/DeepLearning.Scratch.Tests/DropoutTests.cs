@@ -13,7 +13,7 @@ public class DropoutTests
         double p = c.Param("p"), torchKept = double.CreateChecked(c.Output<double>("kept")[0]);
         double torchScale = double.CreateChecked(c.Output<double>("scale")[0]);
         const int n = 100_000;
-        var (y, _) = Dropout.Forward(NDArray.Full(1.0, n), p, train: true, new Rng(11));
+        var (y, _) = Dropout.Forward(NDArray.Full(1.0, n), p, new Rng(11));
 
         // Survivors carry exactly PyTorch's scale 1/(1−p); everything else is 0.
         Assert.All(y.Data, v => Assert.True(v == 0 || v == torchScale, $"value {v} is neither 0 nor {torchScale}"));
@@ -25,7 +25,7 @@ public class DropoutTests
         // Inverted dropout keeps the expectation: E[out] = x.
         double meanSigma = Math.Sqrt(p / (1 - p) / n);
         Assert.InRange(y.Data.Average(), 1 - (5 * meanSigma), 1 + (5 * meanSigma));
-        Close.Assert(c.Output<double>("eval"), Dropout.Forward(NDArray.Full(1.0, 4), p, train: false, null).Out, name + " eval");
+        Close.Assert(c.Output<double>("eval"), new DropoutLayer<double>(p, new Rng(0)).Eval().Forward(NDArray.Full(1.0, 4)).Out, name + " eval");
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public class DropoutTests
         var rng = new Rng(5);
         var x = rng.NormalArray<float>(0, 1, 8, 16);
         var dout = rng.NormalArray<float>(0, 1, 8, 16);
-        var (y, cache) = Dropout.Forward(x, 0.4, train: true, new Rng(1));
+        var (y, cache) = Dropout.Forward(x, 0.4, new Rng(1));
         var dx = Dropout.Backward(dout, cache);
         float scale = 1f / 0.6f;
         for (int i = 0; i < x.Length; i++)
@@ -55,8 +55,8 @@ public class DropoutTests
         var x = rng.NormalArray<double>(0, 1, 5, 7);
         var dout = rng.NormalArray<double>(0, 1, 5, 7);
         // Re-seeding each call redraws the same mask, so the forward pass is a fixed function of x.
-        NDArray<double> F() => Dropout.Forward(x, 0.3, train: true, new Rng(9)).Out;
-        var dx = Dropout.Backward(dout, Dropout.Forward(x, 0.3, train: true, new Rng(9)).Cache);
+        NDArray<double> F() => Dropout.Forward(x, 0.3, new Rng(9)).Out;
+        var dx = Dropout.Backward(dout, Dropout.Forward(x, 0.3, new Rng(9)).Cache);
         var r = GradCheck.CheckOutput(F, x, dout, dx);
         Assert.True(r.Passed(1e-9), r.ToString());
     }
@@ -69,7 +69,10 @@ public class DropoutTests
         var dout = rng.NormalArray<float>(0, 1, 3, 4);
         foreach (var (p, train) in new[] { (0.5, false), (0.0, true), (0.0, false) })
         {
-            var (y, cache) = Dropout.Forward(x, p, train, new Rng(1));
+            var layer = new DropoutLayer<float>(p, new Rng(1));
+            if (!train) layer.Eval();
+            Assert.Equal(train, layer.Training);
+            var (y, cache) = layer.Forward(x);
             Assert.Equal(x.Data, y.Data);
             Assert.Equal(dout.Data, Dropout.Backward(dout, cache).Data);
         }
@@ -79,8 +82,8 @@ public class DropoutTests
     public void Same_seed_same_mask()
     {
         var x = NDArray.Full(1f, 64);
-        Assert.Equal(Dropout.Forward(x, 0.5, true, new Rng(3)).Out.Data, Dropout.Forward(x, 0.5, true, new Rng(3)).Out.Data);
-        Assert.NotEqual(Dropout.Forward(x, 0.5, true, new Rng(3)).Out.Data, Dropout.Forward(x, 0.5, true, new Rng(4)).Out.Data);
+        Assert.Equal(Dropout.Forward(x, 0.5, new Rng(3)).Out.Data, Dropout.Forward(x, 0.5, new Rng(3)).Out.Data);
+        Assert.NotEqual(Dropout.Forward(x, 0.5, new Rng(3)).Out.Data, Dropout.Forward(x, 0.5, new Rng(4)).Out.Data);
     }
 
     [Theory]
@@ -90,24 +93,25 @@ public class DropoutTests
     [InlineData(double.NaN, "NaN")]
     public void P_outside_zero_one_is_rejected(double p, string shown)
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward(NDArray.Zeros<float>(2, 2), p, true, new Rng(1)));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward(NDArray.Zeros<float>(2, 2), p, new Rng(1)));
         Assert.Equal("p", ex.ParamName);
         Assert.Contains($"got {shown}", ex.Message);
-        // Even in eval mode: a bad p is a bug whatever the mode.
-        Assert.Throws<ArgumentOutOfRangeException>(() => Dropout.Forward(NDArray.Zeros<float>(2, 2), p, false, null));
+        // The layer checks p when it is built, whatever mode it will run in.
+        Assert.Equal("p", Assert.Throws<ArgumentOutOfRangeException>(() => new DropoutLayer<float>(p, new Rng(1))).ParamName);
     }
 
     [Fact]
     public void Training_without_an_rng_is_rejected()
     {
-        var ex = Assert.Throws<ArgumentNullException>(() => Dropout.Forward(NDArray.Zeros<float>(2, 2), 0.5, true, null));
+        var ex = Assert.Throws<ArgumentNullException>(() => Dropout.Forward(NDArray.Zeros<float>(2, 2), 0.5, null!));
         Assert.Equal("rng", ex.ParamName);
+        Assert.Equal("rng", Assert.Throws<ArgumentNullException>(() => new DropoutLayer<float>(0.5, null!)).ParamName);
     }
 
     [Fact]
     public void Dout_of_the_wrong_shape_is_reported()
     {
-        var (_, cache) = Dropout.Forward(NDArray.Zeros<float>(2, 3), 0.5, true, new Rng(1));
+        var (_, cache) = Dropout.Forward(NDArray.Zeros<float>(2, 3), 0.5, new Rng(1));
         var ex = Assert.Throws<ArgumentException>(() => Dropout.Backward(NDArray.Zeros<float>(3, 2), cache));
         Assert.Equal("dout", ex.ParamName);
         Assert.Contains("[2, 3]", ex.Message);

@@ -71,41 +71,41 @@ public class LossesTests
         {
             case "mse":
                 return Pack(r, rr => Losses.Mse.Forward(x("input"), x("target"), rr), () => Losses.Mse.ForwardNone(x("input"), x("target")),
-                    (k, g) => One(Losses.Mse.Backward(k, g)));
+                    (k, g) => One(Losses.Mse.Backward(g, k)));
             case "l1":
                 return Pack(r, rr => Losses.L1.Forward(x("input"), x("target"), rr), () => Losses.L1.ForwardNone(x("input"), x("target")),
-                    (k, g) => One(Losses.L1.Backward(k, g)));
+                    (k, g) => One(Losses.L1.Backward(g, k)));
             case "huber":
                 double delta = P("delta", 1);
                 return Pack(r, rr => Losses.Huber.Forward(x("input"), x("target"), rr, delta), () => Losses.Huber.ForwardNone(x("input"), x("target"), delta),
-                    (k, g) => One(Losses.Huber.Backward(k, g)));
+                    (k, g) => One(Losses.Huber.Backward(g, k)));
             case "bce":
                 return Pack(r, rr => Losses.Bce.Forward(x("input"), x("target"), rr), () => Losses.Bce.ForwardNone(x("input"), x("target")),
-                    (k, g) => One(Losses.Bce.Backward(k, g)));
+                    (k, g) => One(Losses.Bce.Backward(g, k)));
             case "bce_logits":
                 var pw = c.Has("inputs", "pos_weight") ? x("pos_weight") : null;
                 return Pack(r, rr => Losses.BceWithLogits.Forward(x("input"), x("target"), rr, pw), () => Losses.BceWithLogits.ForwardNone(x("input"), x("target"), pw),
-                    (k, g) => One(Losses.BceWithLogits.Backward(k, g)));
+                    (k, g) => One(Losses.BceWithLogits.Backward(g, k)));
             case "cross_entropy":
                 int[] labels = c.Ints("target");
                 double ls = P("label_smoothing", 0);
                 return Pack(r, rr => Losses.CrossEntropy.Forward(x("input"), labels, rr, ls), () => Losses.CrossEntropy.ForwardNone(x("input"), labels, ls),
-                    (k, g) => One(Losses.CrossEntropy.Backward(k, g)));
+                    (k, g) => One(Losses.CrossEntropy.Backward(g, k)));
             case "cross_entropy_probs":
                 double lsp = P("label_smoothing", 0);
                 return Pack(r, rr => Losses.CrossEntropy.Forward(x("input"), x("target"), rr, lsp), () => Losses.CrossEntropy.ForwardNone(x("input"), x("target"), lsp),
-                    (k, g) => One(Losses.CrossEntropy.Backward(k, g)));
+                    (k, g) => One(Losses.CrossEntropy.Backward(g, k)));
             case "nll":
                 int[] classes = c.Ints("target");
                 return Pack(r, rr => Losses.Nll.Forward(x("input"), classes, rr), () => Losses.Nll.ForwardNone(x("input"), classes),
-                    (k, g) => One(Losses.Nll.Backward(k, g)));
+                    (k, g) => One(Losses.Nll.Backward(g, k)));
             case "triplet":
                 double margin = P("margin", 1), p = P("p", 2);
                 return Pack(r, rr => Losses.TripletMargin.Forward(x("anchor"), x("positive"), x("negative"), rr, margin, p),
                     () => Losses.TripletMargin.ForwardNone(x("anchor"), x("positive"), x("negative"), margin, p),
                     (k, g) =>
                     {
-                        var d = Losses.TripletMargin.Backward(k, g);
+                        var d = Losses.TripletMargin.Backward(g, k);
                         return new() { ["anchor"] = d.DAnchor, ["positive"] = d.DPositive, ["negative"] = d.DNegative };
                     });
             case "contrastive":
@@ -114,7 +114,7 @@ public class LossesTests
                 return Pack(r, rr => Losses.Contrastive.Forward(x("x1"), x("x2"), y, rr, m), () => Losses.Contrastive.ForwardNone(x("x1"), x("x2"), y, m),
                     (k, g) =>
                     {
-                        var d = Losses.Contrastive.Backward(k, g);
+                        var d = Losses.Contrastive.Backward(g, k);
                         return new() { ["x1"] = d.DX1, ["x2"] = d.DX2 };
                     });
             default:
@@ -201,7 +201,7 @@ public class LossesTests
         var (ce, kce) = Losses.CrossEntropy.ForwardNone(logits, [1, 0]);
         Assert.Equal(2e4f, ce[0], 1);                   // label 1 sits 2e4 below the max
         Assert.Equal(2e4f + MathF.Log(2), ce[1], 1);    // two tied maxima, label at the minimum
-        Assert.True(Losses.CrossEntropy.Backward(kce, NDArray.Full(1f, 2)).Data.All(float.IsFinite));
+        Assert.True(Losses.CrossEntropy.Backward(NDArray.Full(1f, 2), kce).Data.All(float.IsFinite));
     }
 
     [Fact]
@@ -210,7 +210,7 @@ public class LossesTests
         var x = NDArray.From(new[] { 0.5, -1.0, 2.0, 0.5, -1.0, 2.0 }, 2, 3);
         var (loss, cache) = Losses.Contrastive.ForwardNone(x, x.Clone(), [0, 1], margin: 1.5);
         Assert.Equal([2.25, 0.0], loss.Data); // dissimilar pair at d = 0 pays margin²
-        var grads = Losses.Contrastive.Backward(cache, NDArray.Full(1.0, 2));
+        var grads = Losses.Contrastive.Backward(NDArray.Full(1.0, 2), cache);
         Assert.All(grads.DX1.Data, v => Assert.Equal(0.0, v));
         Assert.All(grads.DX2.Data, v => Assert.Equal(0.0, v));
     }
@@ -311,12 +311,12 @@ public class LossesTests
         Assert.Equal("reduction", Assert.Throws<ArgumentOutOfRangeException>(() => Losses.Mse.Forward(a, a, (Reduction)9)).ParamName);
 
         var (_, cache) = Losses.Mse.ForwardNone(a, a);
-        Assert.Equal("dLoss", Assert.Throws<ArgumentNullException>(() => Losses.Mse.Backward(cache)).ParamName);
-        var shape = Assert.Throws<ArgumentException>(() => Losses.Mse.Backward(cache, NDArray.Zeros<float>(3, 2)));
-        Assert.Equal("dLoss", shape.ParamName);
+        Assert.Equal("dOut", Assert.Throws<ArgumentNullException>(() => Losses.Mse.Backward(cache)).ParamName);
+        var shape = Assert.Throws<ArgumentException>(() => Losses.Mse.Backward(NDArray.Zeros<float>(3, 2), cache));
+        Assert.Equal("dOut", shape.ParamName);
         Assert.Contains("[3, 2]", shape.Message);
         Assert.Contains("[2, 3]", shape.Message);
         var (_, reduced) = Losses.Mse.Forward(a, a);
-        Assert.Equal("dLoss", Assert.Throws<ArgumentException>(() => Losses.Mse.Backward(reduced, NDArray.Zeros<float>(2))).ParamName);
+        Assert.Equal("dOut", Assert.Throws<ArgumentException>(() => Losses.Mse.Backward(NDArray.Zeros<float>(2), reduced)).ParamName);
     }
 }

@@ -22,8 +22,8 @@ public class RegularizationTests
 
     private static void Backward<T>(FixtureCase c, Parameter<T>[] ps) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (c.Op == "l1") Regularization.L1.Backward(ps, c.Param("lambda"));
-        else Regularization.L2.Backward(ps, c.Param("lambda"));
+        if (c.Op == "l1") Regularization.L1.Backward(Regularization.L1.Forward(ps, c.Param("lambda")).Cache);
+        else Regularization.L2.Backward(Regularization.L2.Forward(ps, c.Param("lambda")).Cache);
     }
 
     [Theory, MemberData(nameof(Cases))]
@@ -59,7 +59,7 @@ public class RegularizationTests
     public void L1_gradient_at_zero_is_zero_like_torch()
     {
         var p = new Parameter<double>("w", NDArray.From([0.0, 2.0, -3.0]));
-        Regularization.L1.Backward([p], 0.5);
+        Regularization.L1.Backward(Regularization.L1.Forward([p], 0.5).Cache);
         Assert.Equal([0.0, 0.5, -0.5], p.Grad.Data);
     }
 
@@ -68,7 +68,7 @@ public class RegularizationTests
     {
         var p = new Parameter<float>("w", NDArray.From([1f, -2f]));
         p.Grad.Span.Fill(10);
-        Regularization.L2.Backward([p], 0.1);
+        Regularization.L2.Backward(Regularization.L2.Forward([p], 0.1).Cache);
         Assert.Equal([10.1f, 9.8f], p.Grad.Data);
     }
 
@@ -80,7 +80,7 @@ public class RegularizationTests
         var g = new Rng(4).NormalArray<double>(0, 1, 4, 5);
         g.Data.CopyTo(a.Grad.Data, 0);
         g.Data.CopyTo(b.Grad.Data, 0);
-        Regularization.L2.Backward([a], 0.3);
+        Regularization.L2.Backward(Regularization.L2.Forward([a], 0.3).Cache);
         new Sgd<double>([a], lr: 0.1).Step();
         new Sgd<double>([b], lr: 0.1, weightDecay: 0.3).Step();
         Assert.Equal(b.Value.Data, a.Value.Data);
@@ -93,7 +93,7 @@ public class RegularizationTests
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Regularization.L1.Value([p], -0.1));
         Assert.Equal("lambda", ex.ParamName);
         Assert.Contains("-0.1", ex.Message);
-        Assert.Equal("lambda", Assert.Throws<ArgumentOutOfRangeException>(() => Regularization.L2.Backward([p], double.NaN)).ParamName);
+        Assert.Equal("lambda", Assert.Throws<ArgumentOutOfRangeException>(() => Regularization.L2.Forward([p], double.NaN)).ParamName);
     }
 }
 

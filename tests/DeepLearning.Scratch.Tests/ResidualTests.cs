@@ -28,7 +28,7 @@ public class ResidualTests
     {
         var c = Fixture.Load("residual")[name];
         var block = Build<T>(c);
-        var (y, cache) = block.Forward(c.Input<T>("x"), Train(c));
+        var (y, cache) = (Train(c) ? block.Train() : block.Eval()).Forward(c.Input<T>("x"));
         Close.Assert(c.Output<T>("out"), y, $"{name} out");
         var dx = block.Backward(c.Input<T>("dout"), cache);
         Close.Assert(c.Grad<T>("x"), dx, $"{name} dx");
@@ -44,8 +44,8 @@ public class ResidualTests
         var c = Fixture.Load("residual")[name];
         var block = Build<double>(c);
         var (x, dout) = (c.Input<double>("x"), c.Input<double>("dout"));
-        var dx = block.Backward(dout, block.Forward(x, train: true).Cache);
-        NDArray<double> F() => block.Forward(x, train: true).Out;
+        var dx = block.Backward(dout, block.Train().Forward(x).Cache);
+        NDArray<double> F() => block.Train().Forward(x).Out;
         // A block has hundreds of ReLU inputs; a nudge of 1e-3 (the default step) moves all of them and can carry one
         // across the kink at 0. A step of 1e-4 keeps them on their side, and the five-point error O(h⁴) stays negligible.
         const double h = 1e-4;
@@ -106,8 +106,8 @@ public class ResidualTests
         Assert.Null(new Bottleneck<float>(16, 4, 1, rng).Downsample);
         var b = new Bottleneck<float>(8, 4, 2, rng);
         Assert.Equal(16, b.OutChannels);
-        Assert.Equal(2, b.Downsample!.Stride);
-        var (y, _) = b.Forward(rng.NormalArray<float>(0, 1, 2, 8, 7, 7), train: true);
+        Assert.Equal(new Size2d(2, 2), b.Downsample!.Conv.Stride);
+        var (y, _) = b.Train().Forward(rng.NormalArray<float>(0, 1, 2, 8, 7, 7));
         Assert.Equal([2, 16, 4, 4], y.Shape);
     }
 
@@ -127,7 +127,7 @@ public class ResidualTests
         var rng = new Rng(4);
         var block = new BasicBlock<double>(3, 4, 2, rng);
         var x = rng.NormalArray<double>(0, 1, 2, 3, 6, 6);
-        var (y, cache) = block.Forward(x, train: true);
+        var (y, cache) = block.Train().Forward(x);
         var dout = rng.NormalArray<double>(0, 1, y.Shape);
         block.Backward(dout, cache);
         block.Backward(dout, cache);
@@ -144,7 +144,7 @@ public class ResidualTests
     public void Wrong_input_channels_name_x_and_its_shape()
     {
         var block = new BasicBlock<float>(4, 8, 2, new Rng(0));
-        var ex = Assert.Throws<ArgumentException>(() => block.Forward(NDArray.Zeros<float>(2, 3, 8, 8), train: true));
+        var ex = Assert.Throws<ArgumentException>(() => block.Train().Forward(NDArray.Zeros<float>(2, 3, 8, 8)));
         Assert.Equal("x", ex.ParamName);
         Assert.Contains("[2, 3, 8, 8]", ex.Message);
         Assert.Contains("4", ex.Message);
@@ -155,7 +155,7 @@ public class ResidualTests
     {
         var rng = new Rng(0);
         var block = new BasicBlock<float>(4, 8, 2, rng);
-        var (_, cache) = block.Forward(rng.NormalArray<float>(0, 1, 2, 4, 8, 8), train: true);
+        var (_, cache) = block.Train().Forward(rng.NormalArray<float>(0, 1, 2, 4, 8, 8));
         var ex = Assert.Throws<ArgumentException>(() => block.Backward(NDArray.Zeros<float>(2, 8, 8, 8), cache));
         Assert.Equal("dout", ex.ParamName);
         Assert.Contains("[2, 8, 8, 8]", ex.Message);

@@ -8,6 +8,7 @@ public sealed class Parameter<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Wraps <paramref name="value"/> (not copied) with a zero gradient of the same shape.</summary>
     public Parameter(string name, NDArray<T> value)
     {
+        ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
         Name = name;
         Value = value;

@@ -61,11 +61,16 @@ public sealed class Rng
     }
 
     /// <summary>Uniform on [<paramref name="low"/>, <paramref name="high"/>).</summary>
-    public double Uniform(double low, double high) => low + ((high - low) * NextDouble());
+    public double Uniform(double low, double high)
+    {
+        CheckUniform(low, high);
+        return low + ((high - low) * NextDouble());
+    }
 
     /// <summary>Normal(mean, std) by the Box–Muller transform (the second value is kept for the next call).</summary>
     public double Normal(double mean = 0, double std = 1)
     {
+        CheckNormal(mean, std);
         if (_spareNormal is double spare)
         {
             _spareNormal = null;
@@ -80,7 +85,11 @@ public sealed class Rng
     }
 
     /// <summary>True with probability <paramref name="p"/>.</summary>
-    public bool Bernoulli(double p) => NextDouble() < p;
+    public bool Bernoulli(double p)
+    {
+        Check.InRange(p, 0, 1, nameof(p), highInclusive: true);
+        return NextDouble() < p;
+    }
 
     /// <summary>Shuffles in place (Fisher–Yates).</summary>
     public void Shuffle<TItem>(Span<TItem> items)
@@ -95,6 +104,7 @@ public sealed class Rng
     /// <summary>A random permutation of 0..n-1.</summary>
     public int[] Permutation(int n)
     {
+        Check.NonNegativeInt(n, nameof(n));
         int[] p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
         Shuffle(p.AsSpan());
@@ -104,6 +114,7 @@ public sealed class Rng
     /// <summary>An array of the given shape with Uniform(low, high) entries.</summary>
     public NDArray<T> UniformArray<T>(double low, double high, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckUniform(low, high);
         var a = new NDArray<T>(shape);
         for (int i = 0; i < a.Length; i++) a.Data[i] = T.CreateChecked(Uniform(low, high));
         return a;
@@ -112,6 +123,7 @@ public sealed class Rng
     /// <summary>An array of the given shape with Normal(mean, std) entries.</summary>
     public NDArray<T> NormalArray<T>(double mean, double std, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        CheckNormal(mean, std);
         var a = new NDArray<T>(shape);
         for (int i = 0; i < a.Length; i++) a.Data[i] = T.CreateChecked(Normal(mean, std));
         return a;
@@ -119,4 +131,21 @@ public sealed class Rng
 
     /// <summary>An independent stream derived from this one (for data vs. init vs. dropout).</summary>
     public Rng Fork() => new(NextULong());
+
+    // Checked before any number is drawn, so a rejected call leaves the stream where it was.
+    private static void CheckUniform(double low, double high)
+    {
+        Check.Finite(low, nameof(low));
+        Check.Finite(high, nameof(high));
+        if (low > high)
+            throw new ArgumentException($"Uniform(low, high) needs low ≤ high, got low = {low} > high = {high}.", nameof(low));
+        if (!double.IsFinite(high - low))
+            throw new ArgumentException($"Uniform({low}, {high}): the width high − low overflows a double.", nameof(high));
+    }
+
+    private static void CheckNormal(double mean, double std)
+    {
+        Check.Finite(mean, nameof(mean));
+        Check.NonNegative(std, nameof(std));
+    }
 }

@@ -55,8 +55,8 @@ public static class Splits
         ArgumentNullException.ThrowIfNull(data);
         var x = Gather(data.X, indices, nameof(indices));
         int[] labels = new int[indices.Length];
-        for (int i = 0; i < indices.Length; i++) labels[i] = data.Labels[indices[i]];
-        return data with { X = x, Labels = labels };
+        for (int i = 0; i < indices.Length; i++) labels[i] = data.Labels[indices[i]]; // in range: Gather checked them
+        return new Dataset(data.Name, x, labels, data.Classes, data.ClassNames);
     }
 
     /// <summary>

@@ -109,7 +109,7 @@ public static class Synthetic
     /// </summary>
     public static RegressionSet NoisyLine(int n, double slope, double intercept, double noise, double outlierFraction, Rng rng)
     {
-        Validate(n, 1, noise, rng);
+        Validate(n, 1, noise, rng, features: 1);
         if (!double.IsFinite(slope)) throw new ArgumentOutOfRangeException(nameof(slope), slope, "slope must be finite.");
         if (!double.IsFinite(intercept)) throw new ArgumentOutOfRangeException(nameof(intercept), intercept, "intercept must be finite.");
         Check.InRange(outlierFraction, 0, 1, nameof(outlierFraction), highInclusive: true);
@@ -139,7 +139,7 @@ public static class Synthetic
     /// </summary>
     public static Dataset XorSine(int n, Rng rng)
     {
-        Validate(n, 2, 0, rng);
+        Validate(n, 2, 0, rng, features: 10);
         var x = new float[n * 10];
         int[] y = new int[n];
         int[] quota = [n - (n / 2), n / 2];
@@ -154,7 +154,7 @@ public static class Synthetic
             for (int f = 0; f < 10; f++) x[(10 * i) + f] = (float)xi[f];
             i++;
         }
-        return new Dataset("XOR-sine task", NDArray.From(x, n, 10), y, 2);
+        return new Dataset("XOR-sine task", NDArray.Wrap(x, n, 10), y, 2);
     }
 
     /// <summary>The XOR-sine task's rule on one example (for tests and for the lesson that explains it).</summary>
@@ -165,18 +165,21 @@ public static class Synthetic
         return ((double)x[0] * x[1]) + ((double)x[2] * x[3]) + Math.Sin(2.0 * x[4]) > 0 ? 1 : 0;
     }
 
-    private static void Validate(int n, int minimum, double noise, Rng rng)
+    private static void Validate(int n, int minimum, double noise, Rng rng, int features = 2)
     {
         ArgumentNullException.ThrowIfNull(rng);
         if (n < minimum)
             throw new ArgumentOutOfRangeException(nameof(n), n, $"n must be at least {minimum} (one example per class or quadrant), got {n}.");
+        // n examples of `features` values each must fit one array (n·features must not overflow an int).
+        if (n > Array.MaxLength / features)
+            throw new ArgumentOutOfRangeException(nameof(n), n, $"n = {n} examples of {features} features is more than one array can hold ({Array.MaxLength / features} at most).");
         Check.NonNegative(noise, nameof(noise));
     }
 
     /// <summary>Wraps rows of 2-D points in a dataset, in a random order (as sklearn's shuffle=True).</summary>
     private static Dataset Shuffled(string name, float[] x, int[] y, int classes, Rng rng)
     {
-        var data = new Dataset(name, NDArray.From(x, y.Length, x.Length / y.Length), y, classes);
+        var data = new Dataset(name, NDArray.Wrap(x, y.Length, x.Length / y.Length), y, classes);
         return Splits.Subset(data, rng.Permutation(y.Length));
     }
 }

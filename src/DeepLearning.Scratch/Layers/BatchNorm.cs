@@ -3,28 +3,39 @@ using System.Numerics.Tensors;
 
 namespace DeepLearning.Scratch;
 
-/// <summary>What a batch-norm forward keeps: the normalised input, 1/√(var+eps) per channel, and the mode it ran in.</summary>
-public sealed record BatchNormCache<T>(NDArray<T> Xhat, NDArray<T> InvStd, bool Train) where T : unmanaged, IFloatingPointIeee754<T>;
+/// <summary>What a batch-norm forward keeps: the normalised input and 1/√(var+eps) per channel.</summary>
+public sealed record BatchNormCache<T>(NDArray<T> Xhat, NDArray<T> InvStd) where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Whether the forward pass that filled this cache ran in training mode (batch statistics, which backward differentiates through).</summary>
+    public bool Training { get; internal set; }
+}
 
 /// <summary>
 /// Batch normalisation over channel dimension 1 of x [N, C, *] (torch.nn.BatchNorm1d/2d): each channel is
 /// normalised with its mean and variance over N and all positions, then scaled by γ and shifted by β.
 /// Training uses the batch statistics (biased variance, as the normalisation) and folds them into running
 /// estimates (unbiased variance, as an estimate of the population); evaluation uses the running estimates.
+/// The mode is state, as in PyTorch: a new batch norm trains; <see cref="Eval"/> and <see cref="Train"/> switch it.
 /// </summary>
 public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>A batch norm over <paramref name="channels"/> channels with γ = 1, β = 0, running mean 0 and running variance 1.</summary>
-    public BatchNorm(int channels, double momentum = 0.1, double eps = 1e-5, string name = "bn")
+    /// <summary>
+    /// A batch norm over <paramref name="channels"/> channels with running mean 0 and running variance 1, and γ = 1,
+    /// β = 0 unless starting values are given (copied; one per channel).
+    /// </summary>
+    public BatchNorm(int channels, double momentum = 0.1, double eps = 1e-5, string name = "bn", NDArray<T>? gamma = null, NDArray<T>? beta = null)
     {
         Check.PositiveInt(channels, nameof(channels));
         Check.InRange(momentum, 0, 1, nameof(momentum), highInclusive: true);
         Check.Positive(eps, nameof(eps));
+        ArgumentNullException.ThrowIfNull(name);
+        CheckPerChannel(gamma, channels, nameof(gamma));
+        CheckPerChannel(beta, channels, nameof(beta));
         Channels = channels;
         Momentum = momentum;
         Eps = eps;
-        Gamma = new Parameter<T>(name + ".weight", NDArray.Full(T.One, channels));
-        Beta = new Parameter<T>(name + ".bias", NDArray.Zeros<T>(channels));
+        Gamma = new Parameter<T>(name + ".weight", gamma?.Clone() ?? NDArray.Full(T.One, channels));
+        Beta = new Parameter<T>(name + ".bias", beta?.Clone() ?? NDArray.Zeros<T>(channels));
         RunningMean = NDArray.Zeros<T>(channels);
         RunningVar = NDArray.Full(T.One, channels);
         (mean, var, scale, shift, slope) = (new T[channels], new T[channels], new T[channels], new T[channels], new T[channels]);
@@ -55,32 +66,59 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
     public NDArray<T> RunningVar { get; }
 
     /// <summary>γ and β, in PyTorch's state-dict order.</summary>
-    public IEnumerable<Parameter<T>> Parameters => [Gamma, Beta];
+    public IReadOnlyList<Parameter<T>> Parameters => [Gamma, Beta];
 
-    /// <summary>out = γ·xhat + β with xhat = (x − μ)/√(σ² + eps); training also updates the running statistics.</summary>
-    public (NDArray<T> Out, BatchNormCache<T> Cache) Forward(NDArray<T> x, bool train)
+    /// <summary>True in training mode (batch statistics, running estimates updated), false in eval mode (running estimates).</summary>
+    public bool Training { get; private set; } = true;
+
+    /// <summary>Training mode: normalise with each batch's statistics and update the running ones. Returns this batch norm.</summary>
+    public BatchNorm<T> Train()
     {
-        CheckInput(x, train);
+        Training = true;
+        return this;
+    }
+
+    /// <summary>Eval mode: normalise with the running statistics, leaving them unchanged. Returns this batch norm.</summary>
+    public BatchNorm<T> Eval()
+    {
+        Training = false;
+        return this;
+    }
+
+    /// <summary>Sets the gradients of γ and β to zero.</summary>
+    public void ZeroGrad()
+    {
+        Gamma.ZeroGrad();
+        Beta.ZeroGrad();
+    }
+
+    /// <summary>out = γ·xhat + β with xhat = (x − μ)/√(σ² + eps); in training mode also updates the running statistics.</summary>
+    public (NDArray<T> Out, BatchNormCache<T> Cache) Forward(NDArray<T> x)
+    {
+        CheckInput(x, Training);
         var y = x.ZerosLike();
-        var cache = NewCache(x.Shape, train);
+        var cache = NewCache(x.Shape);
         ForwardInto(x, y, cache);
         return (y, cache);
     }
 
     /// <summary>A cache with buffers for inputs of shape <paramref name="shape"/>, for the allocation-free <see cref="ForwardInto"/>.</summary>
-    public BatchNormCache<T> NewCache(int[] shape, bool train) => new(new NDArray<T>(shape), new NDArray<T>([Channels]), train);
+    public BatchNormCache<T> NewCache(int[] shape) => new(new NDArray<T>(shape), new NDArray<T>([Channels]));
 
     /// <summary>
     /// <see cref="Forward"/> into caller-owned arrays, allocating nothing: y, cache.Xhat and cache.InvStd are
-    /// overwritten, and cache.Train picks the mode. Make the cache once with <see cref="NewCache"/> and reuse it.
+    /// overwritten, in the current mode (recorded in the cache). Make the cache once with <see cref="NewCache"/> and reuse it.
     /// </summary>
     public void ForwardInto(NDArray<T> x, NDArray<T> y, BatchNormCache<T> cache)
     {
         ArgumentNullException.ThrowIfNull(cache);
-        CheckInput(x, cache.Train);
+        CheckInput(x, Training);
         Check.SameShape(x, nameof(x), y, nameof(y));
         Check.SameShape(x, nameof(x), cache.Xhat, "cache.Xhat");
-        Check.DimEquals(cache.InvStd, 0, Channels, "cache.InvStd", "one value per channel");
+        Check.Rank(cache.InvStd, 1, "cache.InvStd", "one value per channel");
+        if (cache.InvStd.Length != Channels)
+            throw new ArgumentException($"cache.InvStd has shape {Shapes.Format(cache.InvStd.Shape)} but this batch norm has {Channels} channels.", nameof(cache));
+        cache.Training = Training;
         int n = x.Dim(0), s = x.Length / (n * Channels), m = n * s;
         T mT = T.CreateChecked(m), eps = T.CreateChecked(Eps), mom = T.CreateChecked(Momentum);
         Span<T> mu = mean, variance = var, invStd = cache.InvStd.Span, gamma = Gamma.Value.Span, beta = Beta.Value.Span;
@@ -89,7 +127,7 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
         // Each pass below has two forms. With positions (S > 1) example i's channel c is a contiguous run of S
         // values (Run); without (BatchNorm1d on [N, C]) runs would be single values, so the pass works on example
         // i's whole row of C channels (Row) elementwise against the per-channel arrays instead.
-        if (cache.Train)
+        if (cache.Training)
         {
             // μ = Σx/m
             mu.Clear();
@@ -164,8 +202,7 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public NDArray<T> Backward(NDArray<T> dout, BatchNormCache<T> cache)
     {
-        ArgumentNullException.ThrowIfNull(cache);
-        Check.SameShape(cache.Xhat, "the forward input", dout, nameof(dout));
+        CheckBackward(dout, cache);
         var dx = dout.ZerosLike();
         BackwardInto(dout, cache, dx);
         return dx;
@@ -174,9 +211,8 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary><see cref="Backward"/> into a caller-owned <paramref name="dx"/>, allocating nothing.</summary>
     public void BackwardInto(NDArray<T> dout, BatchNormCache<T> cache, NDArray<T> dx)
     {
-        ArgumentNullException.ThrowIfNull(cache);
+        CheckBackward(dout, cache);
         var xhat = cache.Xhat;
-        Check.SameShape(xhat, "the forward input", dout, nameof(dout));
         Check.SameShape(dout, nameof(dout), dx, nameof(dx));
         int n = xhat.Dim(0), s = xhat.Length / (n * Channels);
         T mT = T.CreateChecked(n * s);
@@ -204,7 +240,7 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
         // The formula above, expanded per channel into dx = k1·dout + k2 + k3·xhat: k1 = γσ⁻¹, k2 = −γσ⁻¹·Σdout/m,
         // k3 = −γσ⁻¹·Σ(dout·xhat)/m (Σdxhat = γΣdout). Evaluation keeps only k1.
         TensorPrimitives.Multiply(gamma, invStd, k1);
-        if (cache.Train)
+        if (cache.Training)
         {
             TensorPrimitives.Multiply(k1, sumDout, k2);
             TensorPrimitives.Divide(k2, -mT, k2);
@@ -240,6 +276,32 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
     // … and, when S = 1, example i's row of all C channels.
     private Span<T> Row(NDArray<T> a, int i) => a.Data.AsSpan(i * Channels, Channels);
 
+    /// <summary>
+    /// Throws unless <paramref name="cache"/> is a cache of this batch norm (its channels) and <paramref name="dout"/> has
+    /// the forward output's shape; changes nothing, so layers built from batch norms can check a whole backward pass
+    /// before any of it adds to a gradient.
+    /// </summary>
+    internal void CheckBackward(NDArray<T> dout, BatchNormCache<T> cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        Check.NotEmpty(cache.Xhat, "cache.Xhat");
+        CheckLayout(cache.Xhat);
+        if (cache.Xhat.Dim(1) != Channels)
+            throw new ArgumentException(
+                $"cache.Xhat has shape {Shapes.Format(cache.Xhat.Shape)}, but this batch norm has {Channels} channels: the cache comes from another batch norm.", nameof(cache));
+        Check.Rank(cache.InvStd, 1, "cache.InvStd", "one value per channel");
+        if (cache.InvStd.Length != Channels)
+            throw new ArgumentException($"cache.InvStd has shape {Shapes.Format(cache.InvStd.Shape)} but this batch norm has {Channels} channels.", nameof(cache));
+        Check.SameShape(cache.Xhat, "the forward input", dout, nameof(dout));
+    }
+
+    private static void CheckPerChannel(NDArray<T>? values, int channels, string name)
+    {
+        if (values is null) return;
+        if (values.Rank != 1 || values.Length != channels)
+            throw new ArgumentException($"{name} has shape {Shapes.Format(values.Shape)} but needs one value per channel, [{channels}].", name);
+    }
+
     private void CheckInput(NDArray<T> x, bool train)
     {
         Check.NotEmpty(x, nameof(x));
@@ -262,8 +324,9 @@ public class BatchNorm<T> where T : unmanaged, IFloatingPointIeee754<T>
 }
 
 /// <summary>torch.nn.BatchNorm1d: x is [N, C] (features) or [N, C, L] (sequences).</summary>
-public sealed class BatchNorm1d<T>(int channels, double momentum = 0.1, double eps = 1e-5, string name = "bn")
-    : BatchNorm<T>(channels, momentum, eps, name) where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class BatchNorm1d<T>(int channels, double momentum = 0.1, double eps = 1e-5, string name = "bn",
+    NDArray<T>? gamma = null, NDArray<T>? beta = null)
+    : BatchNorm<T>(channels, momentum, eps, name, gamma, beta) where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
     protected override void CheckLayout(NDArray<T> x)
@@ -275,8 +338,9 @@ public sealed class BatchNorm1d<T>(int channels, double momentum = 0.1, double e
 }
 
 /// <summary>torch.nn.BatchNorm2d: x is [N, C, H, W]; statistics per channel over N, H and W.</summary>
-public sealed class BatchNorm2d<T>(int channels, double momentum = 0.1, double eps = 1e-5, string name = "bn")
-    : BatchNorm<T>(channels, momentum, eps, name) where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class BatchNorm2d<T>(int channels, double momentum = 0.1, double eps = 1e-5, string name = "bn",
+    NDArray<T>? gamma = null, NDArray<T>? beta = null)
+    : BatchNorm<T>(channels, momentum, eps, name, gamma, beta) where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <inheritdoc/>
     protected override void CheckLayout(NDArray<T> x)

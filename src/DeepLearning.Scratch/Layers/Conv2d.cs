@@ -31,7 +31,9 @@ public sealed record Conv2dGrads<T>(NDArray<T> Dx, NDArray<T> Dw, NDArray<T>? Db
     where T : unmanaged, IFloatingPointIeee754<T>;
 
 /// <summary>
-/// 2-D convolution (PyTorch's <c>F.conv2d</c>, really a cross-correlation): x [N, C, H, W] and filters
+/// 2-D convolution (PyTorch's <c>F.conv2d</c>, really a cross-correlation): the functional form, whose filters and bias
+/// are inputs, so Backward returns their gradients beside dx; <see cref="Conv2dLayer{T}"/> owns them as parameters.
+/// x [N, C, H, W] and filters
 /// w [F, C, kH, kW] give out [N, F, Ho, Wo] with Ho = ⌊(H + 2·pH − kH) / sH⌋ + 1 (same for Wo) and
 /// out[n, f, i, j] = b[f] + Σ_c Σ_p Σ_q x_pad[n, c, i·sH + p, j·sW + q] · w[f, c, p, q].
 /// </summary>
@@ -49,7 +51,20 @@ public sealed record Conv2dGrads<T>(NDArray<T> Dx, NDArray<T> Dw, NDArray<T>? Db
 public static class Conv2d
 {
     /// <summary>The output length along one axis: ⌊(size + 2·padding − kernel) / stride⌋ + 1.</summary>
-    public static int OutputSize(int size, int kernel, int stride, int padding) => ((size + (2 * padding) - kernel) / stride) + 1;
+    public static int OutputSize(int size, int kernel, int stride, int padding)
+    {
+        Check.NonNegativeInt(size, nameof(size));
+        Check.PositiveInt(kernel, nameof(kernel));
+        Check.PositiveInt(stride, nameof(stride));
+        Check.NonNegativeInt(padding, nameof(padding));
+        long padded = size + (2L * padding);
+        if (kernel > padded)
+            throw new ArgumentException($"The kernel {kernel} is larger than the padded input {padded} (size {size}, padding {padding}).", nameof(kernel));
+        return Size(size, kernel, stride, padding);
+    }
+
+    // The formula for sizes already validated (the loops call it per row, so it must stay cheap).
+    internal static int Size(int size, int kernel, int stride, int padding) => (int)(((size + (2L * padding) - kernel) / stride) + 1);
 
     /// <summary>Convolves x [N, C, H, W] with w [F, C, kH, kW] (+ b [F]) by im2col + GEMM; stride defaults to 1, padding to 0.</summary>
     public static (NDArray<T> Out, Conv2dCache<T> Cache) Forward<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b,
@@ -339,7 +354,7 @@ public static class Conv2d
             throw new ArgumentException($"{name} has shape {Shapes.Format(a.Shape)} but {what} has shape [{n}, {c}, {h}, {w}].", name);
     }
 
-    internal static void CheckDout<T>(NDArray<T> dout, int[] expected) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void CheckDout<T>(NDArray<T> dout, ReadOnlySpan<int> expected) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(dout);
         if (!dout.Shape.AsSpan().SequenceEqual(expected))
@@ -350,8 +365,8 @@ public static class Conv2d
     /// <summary>The sizes of one convolution call, validated once so the loops can trust them.</summary>
     internal readonly record struct Geometry(int N, int C, int H, int W, int F, int KH, int KW, int SH, int SW, int PH, int PW)
     {
-        public int Ho => OutputSize(H, KH, SH, PH);
-        public int Wo => OutputSize(W, KW, SW, PW);
+        public int Ho => Size(H, KH, SH, PH);
+        public int Wo => Size(W, KW, SW, PW);
         public int P => Ho * Wo;
         public int Ckk => C * KH * KW;
 
@@ -367,12 +382,22 @@ public static class Conv2d
             if (b is not null && (b.Rank != 1 || b.Shape[0] != w.Shape[0]))
                 throw new ArgumentException(
                     $"b has shape {Shapes.Format(b.Shape)} but must be [{w.Shape[0]}]: one bias per filter of w {Shapes.Format(w.Shape)}.", nameof(b));
-            int hp = x.Shape[2] + (2 * padding.H), wp = x.Shape[3] + (2 * padding.W);
+            if (w.Shape[1] == 0 || w.Shape[2] == 0 || w.Shape[3] == 0)
+                throw new ArgumentException(
+                    $"w has shape {Shapes.Format(w.Shape)}: a filter needs at least one input channel and a kernel of at least 1×1.", nameof(w));
+            long hp = x.Shape[2] + (2L * padding.H), wp = x.Shape[3] + (2L * padding.W);
             if (w.Shape[2] > hp || w.Shape[3] > wp)
                 throw new ArgumentException(
                     $"The kernel {w.Shape[2]}×{w.Shape[3]} (w has shape {Shapes.Format(w.Shape)}) is larger than the padded input {hp}×{wp} (x has shape {Shapes.Format(x.Shape)}, padding {padding}).", nameof(w));
-            return new Geometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], w.Shape[0], w.Shape[2], w.Shape[3],
+            var g = new Geometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], w.Shape[0], w.Shape[2], w.Shape[3],
                 stride.H, stride.W, padding.H, padding.W);
+            // The columns of one image, [C·kH·kW, Ho·Wo], must fit one array (and every product below must fit an int).
+            long columns = (long)g.C * g.KH * g.KW * g.Ho * g.Wo, output = (long)g.N * g.F * g.Ho * g.Wo;
+            if (columns > Array.MaxLength || output > Array.MaxLength)
+                throw new ArgumentException(
+                    $"This convolution is too large for one array: x {Shapes.Format(x.Shape)}, w {Shapes.Format(w.Shape)}, stride {stride}, padding {padding} " +
+                    $"needs {Math.Max(columns, output)} values in one buffer.", nameof(x));
+            return g;
         }
     }
 
@@ -382,5 +407,89 @@ public static class Conv2d
             throw new ArgumentOutOfRangeException(nameof(stride), stride, $"stride must be positive on both axes, got {stride}.");
         if (padding.H < 0 || padding.W < 0)
             throw new ArgumentOutOfRangeException(nameof(padding), padding, $"padding must be ≥ 0 on both axes, got {padding}.");
+    }
+}
+
+/// <summary>
+/// A convolution layer that owns its filters and bias (torch.nn.Conv2d): weight [outC, inC, kH, kW] and bias [outC],
+/// initialised as PyTorch does, U(±1/√fan_in) with fan_in = inC·kH·kW. Backward adds dW and db to the parameters'
+/// gradients and returns dx; the math is <see cref="Conv2d"/>.
+/// </summary>
+public sealed class Conv2dLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>A k×k (or kH×kW) convolution from <paramref name="inChannels"/> to <paramref name="outChannels"/>, initialised from <paramref name="rng"/>.</summary>
+    public Conv2dLayer(int inChannels, int outChannels, Size2d kernel, Rng rng, Size2d? stride = null, Size2d padding = default,
+        bool bias = true, string name = "conv")
+    {
+        Check.PositiveInt(inChannels, nameof(inChannels));
+        Check.PositiveInt(outChannels, nameof(outChannels));
+        if (kernel.H <= 0 || kernel.W <= 0)
+            throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"kernel must be positive on both axes, got {kernel}.");
+        ArgumentNullException.ThrowIfNull(rng);
+        ArgumentNullException.ThrowIfNull(name);
+        Conv2d.CheckStridePadding(stride ?? 1, padding);
+        Shapes.Count([outChannels, inChannels, kernel.H, kernel.W], nameof(kernel));
+        Weight = new Parameter<T>(name + ".weight", new NDArray<T>([outChannels, inChannels, kernel.H, kernel.W]));
+        Bias = bias ? new Parameter<T>(name + ".bias", new NDArray<T>([outChannels])) : null;
+        Init.Conv2dDefault(Weight.Value, Bias?.Value, rng);
+        (Stride, Padding) = (stride ?? 1, padding);
+    }
+
+    /// <summary>A layer starting from the given filters [outC, inC, kH, kW] and bias [outC] (both copied; bias may be null).</summary>
+    public Conv2dLayer(NDArray<T> weight, NDArray<T>? bias, Size2d? stride = null, Size2d padding = default, string name = "conv")
+    {
+        Check.Rank(weight, 4, nameof(weight), "outC, inC, kH, kW");
+        if (weight.Shape[0] == 0 || weight.Shape[1] == 0 || weight.Shape[2] == 0 || weight.Shape[3] == 0)
+            throw new ArgumentException($"weight has shape {Shapes.Format(weight.Shape)}: every dimension must be at least 1.", nameof(weight));
+        if (bias is not null && (bias.Rank != 1 || bias.Length != weight.Shape[0]))
+            throw new ArgumentException($"bias has shape {Shapes.Format(bias.Shape)} but must be [{weight.Shape[0]}], one per filter.", nameof(bias));
+        ArgumentNullException.ThrowIfNull(name);
+        Conv2d.CheckStridePadding(stride ?? 1, padding);
+        Weight = new Parameter<T>(name + ".weight", weight.Clone());
+        Bias = bias is null ? null : new Parameter<T>(name + ".bias", bias.Clone());
+        (Stride, Padding) = (stride ?? 1, padding);
+    }
+
+    /// <summary>The filters, [outC, inC, kH, kW].</summary>
+    public Parameter<T> Weight { get; }
+
+    /// <summary>The bias, [outC], or null.</summary>
+    public Parameter<T>? Bias { get; }
+
+    /// <summary>The step between windows (height, width).</summary>
+    public Size2d Stride { get; }
+
+    /// <summary>The zero padding on each side (height, width).</summary>
+    public Size2d Padding { get; }
+
+    /// <summary>The weight and (when present) the bias, in PyTorch's state-dict order.</summary>
+    public IReadOnlyList<Parameter<T>> Parameters => Bias is null ? [Weight] : [Weight, Bias];
+
+    /// <summary>out = conv(x, W) + b for x [N, inC, H, W].</summary>
+    public (NDArray<T> Out, Conv2dCache<T> Cache) Forward(NDArray<T> x) => Conv2d.Forward(x, Weight.Value, Bias?.Value, Stride, Padding);
+
+    /// <summary>Adds dW and db to the parameters' gradients and returns dx.</summary>
+    public NDArray<T> Backward(NDArray<T> dout, Conv2dCache<T> cache)
+    {
+        CheckBackward(dout, cache);
+        var dx = cache.X.ZerosLike();
+        Conv2d.BackwardInto(dout, cache.X, Weight.Value, dx, Weight.Grad, Bias?.Grad, Stride, Padding, accumulate: true);
+        return dx;
+    }
+
+    /// <summary>Sets the gradients of the weight and bias to zero.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) p.ZeroGrad();
+    }
+
+    /// <summary>Throws unless <paramref name="cache"/> came from this layer's Forward and <paramref name="dout"/> fits it; changes nothing.</summary>
+    internal void CheckBackward(NDArray<T> dout, Conv2dCache<T> cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        if (!ReferenceEquals(cache.W, Weight.Value) || cache.HasBias != Bias is not null || cache.Stride != Stride || cache.Padding != Padding)
+            throw new ArgumentException("cache was made by another convolution (or the functional form): pass the cache this layer's Forward returned.", nameof(cache));
+        var g = Conv2d.Geometry.Of(cache.X, cache.W, null, cache.Stride, cache.Padding);
+        Conv2d.CheckDout(dout, [g.N, g.F, g.Ho, g.Wo]);
     }
 }

@@ -11,7 +11,8 @@ public sealed record LinearGrads<T>(NDArray<T> Dx, NDArray<T> Dw, NDArray<T>? Db
 
 /// <summary>
 /// The fully-connected (affine) layer y = x·Wᵀ + b, as torch.nn.functional.linear computes it: x is [N, in],
-/// W is [out, in] (PyTorch's layout), b is [out].
+/// W is [out, in] (PyTorch's layout), b is [out]. This is the functional form: W and b are inputs, so Backward returns
+/// their gradients beside dx (CS231n's affine_backward). <see cref="LinearLayer{T}"/> owns W and b as parameters.
 /// </summary>
 public static class Linear
 {
@@ -114,6 +115,7 @@ public sealed class LinearLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Check.PositiveInt(inFeatures, nameof(inFeatures));
         Check.PositiveInt(outFeatures, nameof(outFeatures));
         ArgumentNullException.ThrowIfNull(rng);
+        ArgumentNullException.ThrowIfNull(name);
         W = new Parameter<T>(name + ".weight", new NDArray<T>([outFeatures, inFeatures]));
         B = bias ? new Parameter<T>(name + ".bias", new NDArray<T>([outFeatures])) : null;
         Init.LinearDefault(W.Value, B?.Value, rng);
@@ -126,7 +128,7 @@ public sealed class LinearLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Parameter<T>? B { get; }
 
     /// <summary>W and (when present) b, in PyTorch's state-dict order.</summary>
-    public IEnumerable<Parameter<T>> Parameters => B is null ? [W] : [W, B];
+    public IReadOnlyList<Parameter<T>> Parameters => B is null ? [W] : [W, B];
 
     /// <summary>y = x·Wᵀ + b.</summary>
     public (NDArray<T> Out, LinearCache<T> Cache) Forward(NDArray<T> x) => Linear.Forward(x, W.Value, B?.Value);
@@ -134,9 +136,18 @@ public sealed class LinearLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Adds dW and db to the parameters' gradients and returns dx.</summary>
     public NDArray<T> Backward(NDArray<T> dout, LinearCache<T> cache)
     {
-        var g = Linear.Backward(dout, cache);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (!ReferenceEquals(cache.W, W.Value) || cache.HasBias != B is not null)
+            throw new ArgumentException("cache was made by another linear layer (or the functional form): pass the cache this layer's Forward returned.", nameof(cache));
+        var g = Linear.Backward(dout, cache); // checks and computes everything before the writes below
         TensorPrimitives.Add(W.Grad.Span, g.Dw.Span, W.Grad.Span);
         if (B is not null && g.Db is not null) TensorPrimitives.Add(B.Grad.Span, g.Db.Span, B.Grad.Span);
         return g.Dx;
+    }
+
+    /// <summary>Sets the gradients of W and b to zero.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) p.ZeroGrad();
     }
 }

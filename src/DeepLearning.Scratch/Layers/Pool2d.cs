@@ -82,6 +82,8 @@ public static class MaxPool2d
     public static NDArray<T> Backward<T>(NDArray<T> dout, MaxPool2dCache cache) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(cache);
+        if (cache.XShape is not { Length: 4 } || cache.OutShape is not { Length: 4 })
+            throw new ArgumentException($"cache must hold the [N, C, H, W] shapes of a forward pass, but has XShape {Shapes.Format(cache.XShape)} and OutShape {Shapes.Format(cache.OutShape)}.", nameof(cache));
         Conv2d.CheckDout(dout, cache.OutShape);
         var dx = new NDArray<T>(cache.XShape);
         BackwardInto(dout, cache.Argmax, dx);
@@ -96,6 +98,11 @@ public static class MaxPool2d
         ArgumentNullException.ThrowIfNull(dx);
         if (argmax.Length != dout.Length)
             throw new ArgumentException($"dout has shape {Shapes.Format(dout.Shape)} ({dout.Length} values) but argmax has {argmax.Length} entries.", nameof(dout));
+        // Every position must lie inside dx: an argmax from another (larger) pooling would write out of bounds.
+        for (int o = 0; o < argmax.Length; o++)
+            if ((uint)argmax[o] >= (uint)dx.Length)
+                throw new ArgumentException(
+                    $"argmax[{o}] = {argmax[o]} is not a position in dx (shape {Shapes.Format(dx.Shape)}, {dx.Length} values): it must come from the forward pass over an input of dx's shape.", nameof(argmax));
         dx.Span.Clear();
         T[] d = dout.Data, g = dx.Data;
         for (int o = 0; o < d.Length; o++) g[argmax[o]] += d[o];
@@ -137,9 +144,9 @@ public static class AvgPool2d
     public static NDArray<T> Backward<T>(NDArray<T> dout, AvgPool2dCache cache) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(cache);
-        Conv2d.CheckDout(dout, cache.OutShape);
+        var g = PoolGeometry.Of(cache.XShape, cache.Kernel, cache.Stride, cache.Padding, "cache.XShape");
+        Conv2d.CheckDout(dout, g.OutShape);
         var dx = new NDArray<T>(cache.XShape);
-        var g = new PoolGeometry(cache.XShape[0], cache.XShape[1], cache.XShape[2], cache.XShape[3], cache.Kernel, cache.Stride, cache.Padding);
         int o = 0;
         for (int plane = 0; plane < g.N * g.C; plane++)
         {
@@ -181,6 +188,8 @@ public static class GlobalAvgPool
     public static NDArray<T> Backward<T>(NDArray<T> dout, GlobalAvgPoolCache cache) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(cache);
+        if (cache.XShape is not { Length: 4 } || cache.XShape.Any(d => d < 0) || cache.XShape[2] * (long)cache.XShape[3] == 0)
+            throw new ArgumentException($"cache.XShape must be the non-empty [N, C, H, W] shape of a forward input, but is {Shapes.Format(cache.XShape)}.", nameof(cache));
         Conv2d.CheckDout(dout, [cache.XShape[0], cache.XShape[1], 1, 1]);
         var dx = new NDArray<T>(cache.XShape);
         int hw = cache.XShape[2] * cache.XShape[3];
@@ -193,8 +202,8 @@ public static class GlobalAvgPool
 /// <summary>The window arithmetic shared by the pooling layers, validated once.</summary>
 internal readonly record struct PoolGeometry(int N, int C, int H, int W, Size2d Kernel, Size2d Stride, Size2d Padding)
 {
-    public int Ho => Conv2d.OutputSize(H, Kernel.H, Stride.H, Padding.H);
-    public int Wo => Conv2d.OutputSize(W, Kernel.W, Stride.W, Padding.W);
+    public int Ho => Conv2d.Size(H, Kernel.H, Stride.H, Padding.H);
+    public int Wo => Conv2d.Size(W, Kernel.W, Stride.W, Padding.W);
     public int[] OutShape => [N, C, Ho, Wo];
 
     // The window of output (i, j), clipped to the real (unpadded) pixels: rows [h0, h1), columns [w0, w1).
@@ -221,16 +230,25 @@ internal readonly record struct PoolGeometry(int N, int C, int H, int W, Size2d 
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.Rank(x, 4, nameof(x), "N, C, H, W");
+        return Of(x.Shape, kernel, stride, padding, nameof(x));
+    }
+
+    // From a shape alone: the backward passes rebuild the geometry from their cache, which a caller could have made up.
+    public static PoolGeometry Of(int[] xShape, Size2d kernel, Size2d stride, Size2d padding, string name)
+    {
+        if (xShape is not { Length: 4 } || xShape.Any(d => d < 0))
+            throw new ArgumentException($"{name} must describe an [N, C, H, W] input, but is {Shapes.Format(xShape)}.", name);
         if (kernel.H <= 0 || kernel.W <= 0)
             throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"kernel must be positive on both axes, got {kernel}.");
         Conv2d.CheckStridePadding(stride, padding);
         // PyTorch's rule: a window must always hold a real pixel, so padding may be at most half the kernel.
-        if (2 * padding.H > kernel.H || 2 * padding.W > kernel.W)
+        if (2L * padding.H > kernel.H || 2L * padding.W > kernel.W)
             throw new ArgumentOutOfRangeException(nameof(padding), padding, $"padding {padding} must be at most half the kernel {kernel}.");
-        int hp = x.Shape[2] + (2 * padding.H), wp = x.Shape[3] + (2 * padding.W);
+        long hp = xShape[2] + (2L * padding.H), wp = xShape[3] + (2L * padding.W);
         if (kernel.H > hp || kernel.W > wp)
             throw new ArgumentException(
-                $"The kernel {kernel} is larger than the padded input {hp}×{wp} (x has shape {Shapes.Format(x.Shape)}, padding {padding}).", nameof(kernel));
-        return new PoolGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], kernel, stride, padding);
+                $"The kernel {kernel} is larger than the padded input {hp}×{wp} ({name} is {Shapes.Format(xShape)}, padding {padding}).", nameof(kernel));
+        Shapes.Count([xShape[0], xShape[1], Conv2d.Size(xShape[2], kernel.H, stride.H, padding.H), Conv2d.Size(xShape[3], kernel.W, stride.W, padding.W)], name);
+        return new PoolGeometry(xShape[0], xShape[1], xShape[2], xShape[3], kernel, stride, padding);
     }
 }

@@ -27,45 +27,86 @@ public sealed class ConvBn<T> where T : unmanaged, IFloatingPointIeee754<T>
         Check.PositiveInt(outChannels, nameof(outChannels));
         Check.PositiveInt(kernel, nameof(kernel));
         Check.PositiveInt(stride, nameof(stride));
+        Check.NonNegativeInt(padding, nameof(padding));
         ArgumentNullException.ThrowIfNull(rng);
+        ArgumentNullException.ThrowIfNull(convName);
+        ArgumentNullException.ThrowIfNull(bnName);
         // kaiming_normal_(mode="fan_out", nonlinearity="relu"): std = √(2 / (outC·k·k)).
-        double std = Math.Sqrt(2.0 / (outChannels * kernel * kernel));
-        Weight = new Parameter<T>(convName + ".weight", rng.NormalArray<T>(0, std, outChannels, inChannels, kernel, kernel));
+        double std = Math.Sqrt(2.0 / ((double)outChannels * kernel * kernel));
+        Conv = new Conv2dLayer<T>(rng.NormalArray<T>(0, std, outChannels, inChannels, kernel, kernel), null, stride, padding, convName);
         Bn = new BatchNorm2d<T>(outChannels, name: bnName);
-        Stride = stride;
-        Padding = padding;
     }
 
+    /// <summary>The bias-free convolution (its filters, stride and padding).</summary>
+    public Conv2dLayer<T> Conv { get; }
+
     /// <summary>The filters, [outC, inC, k, k].</summary>
-    public Parameter<T> Weight { get; }
+    public Parameter<T> Weight => Conv.Weight;
 
     /// <summary>The batch norm after the convolution (its γ, β and running statistics).</summary>
     public BatchNorm2d<T> Bn { get; }
 
-    /// <summary>The convolution's stride.</summary>
-    public int Stride { get; }
-
-    /// <summary>The convolution's zero padding.</summary>
-    public int Padding { get; }
-
     /// <summary>The conv weight, then γ and β (state-dict order).</summary>
-    public IEnumerable<Parameter<T>> Parameters => [Weight, .. Bn.Parameters];
+    public IReadOnlyList<Parameter<T>> Parameters => [Weight, .. Bn.Parameters];
 
-    /// <summary>BN(conv(x)); <paramref name="train"/> selects batch (and updates running) or running statistics.</summary>
-    public (NDArray<T> Out, ConvBnCache<T> Cache) Forward(NDArray<T> x, bool train)
+    /// <summary>True when the batch norm is in training mode.</summary>
+    public bool Training => Bn.Training;
+
+    /// <summary>Training mode (batch statistics, running ones updated). Returns this unit.</summary>
+    public ConvBn<T> Train()
     {
-        var (z, conv) = Conv2d.Forward(x, Weight.Value, null, Stride, Padding);
-        var (y, bn) = Bn.Forward(z, train);
+        Bn.Train();
+        return this;
+    }
+
+    /// <summary>Eval mode (running statistics). Returns this unit.</summary>
+    public ConvBn<T> Eval()
+    {
+        Bn.Eval();
+        return this;
+    }
+
+    /// <summary>BN(conv(x)), in the batch norm's current mode.</summary>
+    public (NDArray<T> Out, ConvBnCache<T> Cache) Forward(NDArray<T> x)
+    {
+        var (z, conv) = Conv.Forward(x);
+        var (y, bn) = Bn.Forward(z);
         return (y, new ConvBnCache<T>(conv, bn));
     }
 
     /// <summary>Adds the weight's (and γ's, β's) gradients and returns ∂L/∂x.</summary>
     public NDArray<T> Backward(NDArray<T> dout, ConvBnCache<T> cache)
     {
+        CheckBackward(dout, cache); // both halves, before either adds to a gradient
+        return Conv.Backward(Bn.Backward(dout, cache.Bn), cache.Conv);
+    }
+
+    /// <summary>Sets every parameter's gradient to zero.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) p.ZeroGrad();
+    }
+
+    /// <summary>Throws unless <paramref name="cache"/> is this unit's and <paramref name="dout"/> fits it; changes nothing. Returns the input's shape.</summary>
+    internal int[] CheckBackward(NDArray<T> dout, ConvBnCache<T> cache)
+    {
         ArgumentNullException.ThrowIfNull(cache);
-        var g = Conv2d.Backward(Bn.Backward(dout, cache.Bn), cache.Conv);
-        TensorPrimitives.Add(Weight.Grad.Span, g.Dw.Span, Weight.Grad.Span);
-        return g.Dx;
+        ArgumentNullException.ThrowIfNull(cache.Conv, "cache.Conv");
+        Bn.CheckBackward(dout, cache.Bn);
+        Conv.CheckBackward(cache.Bn.Xhat, cache.Conv); // the conv's output is what the batch norm normalised
+        return cache.Conv.X.Shape;
+    }
+
+    /// <summary>As <see cref="CheckBackward(NDArray{T}, ConvBnCache{T})"/> for a gradient of shape <paramref name="doutShape"/> (no array needed).</summary>
+    internal int[] CheckBackward(int[] doutShape, ConvBnCache<T> cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(cache.Bn, "cache.Bn");
+        ArgumentNullException.ThrowIfNull(cache.Bn.Xhat, "cache.Bn.Xhat");
+        if (!cache.Bn.Xhat.Shape.AsSpan().SequenceEqual(doutShape))
+            throw new ArgumentException(
+                $"The gradient reaching {Bn.Gamma.Name[..^".weight".Length]} has shape {Shapes.Format(doutShape)}, but its cache is for an output of shape {Shapes.Format(cache.Bn.Xhat.Shape)}.", nameof(cache));
+        return CheckBackward(cache.Bn.Xhat, cache);
     }
 }
 
@@ -104,6 +145,25 @@ public abstract class ResidualBlock<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>The projection shortcut (1×1 conv → BN), or null when the shortcut is the identity.</summary>
     public ConvBn<T>? Downsample { get; }
 
+    /// <summary>True when the block's batch norms are in training mode.</summary>
+    public bool Training => _main[0].Training;
+
+    /// <summary>Training mode for every batch norm in the block. Returns this block.</summary>
+    public ResidualBlock<T> Train()
+    {
+        foreach (var unit in Units) unit.Train();
+        return this;
+    }
+
+    /// <summary>Eval mode for every batch norm in the block. Returns this block.</summary>
+    public ResidualBlock<T> Eval()
+    {
+        foreach (var unit in Units) unit.Eval();
+        return this;
+    }
+
+    private IEnumerable<ConvBn<T>> Units => Downsample is null ? _main : _main.Append(Downsample);
+
     /// <summary>Every learnable array, named and ordered as in torchvision's state dict.</summary>
     public IReadOnlyList<Parameter<T>> Parameters =>
         [.. _main.SelectMany(u => u.Parameters), .. Downsample?.Parameters ?? []];
@@ -113,7 +173,7 @@ public abstract class ResidualBlock<T> where T : unmanaged, IFloatingPointIeee75
         [.. _main.Append(Downsample).OfType<ConvBn<T>>().SelectMany(u => RunningStats(u))];
 
     /// <summary>out = ReLU(F(x) + shortcut(x)) for x [N, InChannels, H, W].</summary>
-    public (NDArray<T> Out, ResidualCache<T> Cache) Forward(NDArray<T> x, bool train)
+    public (NDArray<T> Out, ResidualCache<T> Cache) Forward(NDArray<T> x)
     {
         Check.Rank(x, 4, nameof(x), "N, C, H, W");
         Check.DimEquals(x, 1, InChannels, nameof(x), $"this block takes {InChannels} input channels");
@@ -122,12 +182,12 @@ public abstract class ResidualBlock<T> where T : unmanaged, IFloatingPointIeee75
         var a = x;
         for (int i = 0; i < _main.Length; i++)
         {
-            (a, mainCaches[i]) = _main[i].Forward(a, train);
+            (a, mainCaches[i]) = _main[i].Forward(a);
             if (i < _main.Length - 1) (a, reluCaches[i]) = Activations.Relu.Forward(a);
         }
         ConvBnCache<T>? shortcutCache = null;
         var shortcut = x;
-        if (Downsample is not null) (shortcut, shortcutCache) = Downsample.Forward(x, train);
+        if (Downsample is not null) (shortcut, shortcutCache) = Downsample.Forward(x);
         TensorPrimitives.Add(a.Span, shortcut.Span, a.Span); // a is a fresh BN output, safe to overwrite
         var (y, outCache) = Activations.Relu.Forward(a);
         return (y, new ResidualCache<T>(mainCaches, reluCaches, shortcutCache, outCache));
@@ -136,8 +196,7 @@ public abstract class ResidualBlock<T> where T : unmanaged, IFloatingPointIeee75
     /// <summary>Adds every parameter's gradient and returns ∂L/∂x = ∂F/∂x·dsum + ∂shortcut/∂x·dsum, dsum = dout ⊙ 1[sum &gt; 0].</summary>
     public NDArray<T> Backward(NDArray<T> dout, ResidualCache<T> cache)
     {
-        ArgumentNullException.ThrowIfNull(cache);
-        Check.SameShape(cache.Out.X, "the block's output", dout, nameof(dout));
+        CheckBackward(dout, cache); // every unit's cache, before any unit adds to a gradient
         var dsum = Activations.Relu.Backward(dout, cache.Out);
         // The addition copies its gradient to both branches.
         var dx = dsum;
@@ -155,6 +214,34 @@ public abstract class ResidualBlock<T> where T : unmanaged, IFloatingPointIeee75
     public void ZeroGrad()
     {
         foreach (var p in Parameters) p.ZeroGrad();
+    }
+
+    // Walks the backward pass's shapes through every cache without computing anything: dout → the final ReLU → each
+    // unit of F in reverse (with the ReLUs between them) → x, and dout → the shortcut → x.
+    private void CheckBackward(NDArray<T> dout, ResidualCache<T> cache)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(cache.Out, "cache.Out");
+        Check.SameShape(cache.Out.X, "the block's output", dout, nameof(dout));
+        if (cache.Main is null || cache.Relus is null || cache.Main.Length != _main.Length || cache.Relus.Length != _main.Length - 1
+            || (cache.Shortcut is null) != (Downsample is null))
+            throw new ArgumentException("cache was made by another kind of block: pass the cache this block's Forward returned.", nameof(cache));
+        int[] shape = dout.Shape;
+        for (int i = _main.Length - 1; i >= 0; i--)
+        {
+            if (i < _main.Length - 1)
+            {
+                ArgumentNullException.ThrowIfNull(cache.Relus[i], $"cache.Relus[{i}]");
+                ArgumentNullException.ThrowIfNull(cache.Relus[i].X, $"cache.Relus[{i}].X");
+                if (!cache.Relus[i].X.Shape.AsSpan().SequenceEqual(shape))
+                    throw new ArgumentException($"cache.Relus[{i}] is for shape {Shapes.Format(cache.Relus[i].X.Shape)}, but the gradient there has shape {Shapes.Format(shape)}.", nameof(cache));
+            }
+            shape = _main[i].CheckBackward(shape, cache.Main[i]);
+        }
+        int[] shortcut = Downsample is null ? dout.Shape : Downsample.CheckBackward(dout.Shape, cache.Shortcut!);
+        if (!shape.AsSpan().SequenceEqual(shortcut))
+            throw new ArgumentException(
+                $"cache is inconsistent: the residual branch's input has shape {Shapes.Format(shape)} but the shortcut's has {Shapes.Format(shortcut)}.", nameof(cache));
     }
 
     private static IEnumerable<(string Name, NDArray<T> Value)> RunningStats(ConvBn<T> unit)
