@@ -2,8 +2,8 @@ using System.Globalization;
 using DeepLearning.Notebooks;
 using DeepLearning.Notebooks.Execution;
 
-// Thin CLI over the runner: `run` (the main job, see RunOptions.Usage), `apps` (the lessons' file-based apps, see
-// AppsOptions.Usage) and `worker` (one notebook, started by `run`).
+// Thin CLI over the runner: `run` (the main job, see RunOptions.Usage), `book` (rebuild the book of a run), `apps` (the
+// lessons' file-based apps, see AppsOptions.Usage) and `worker` (one notebook, started by `run`).
 Console.OutputEncoding = System.Text.Encoding.UTF8;
 string command = args.Length > 0 ? args[0] : "--help";
 switch (command)
@@ -36,6 +36,27 @@ switch (command)
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; interrupt.Cancel(); };
             return await DeepLearning.Notebooks.Apps.AppsCommand.RunAsync(args[1..], Console.Out, interrupt.Token);
         }
+
+    case "book":
+    {
+        // Rebuilds the HTML book from a finished run's report.json and executed notebooks, running nothing.
+        var (bookOptions, bookError) = RunOptions.Parse(args[1..]);
+        if (bookOptions is null)
+        {
+            Console.Error.WriteLine($"error: {bookError}\n\n{RunOptions.Usage}");
+            return 2;
+        }
+        string outDir = Path.GetFullPath(bookOptions.OutDir), report = Path.Combine(outDir, "report.json");
+        if (!File.Exists(report))
+        {
+            Console.Error.WriteLine($"error: no {report}; `run` writes it");
+            return 2;
+        }
+        var run = RunReport.Load(report);
+        var book = new DeepLearning.Notebooks.Book.BookBuilder(outDir).Build(run, Path.GetFullPath(bookOptions.Notebooks));
+        Summary.Print(run, book, outDir, Console.Out);
+        return book.Problems.Count == 0 ? 0 : 1;
+    }
 
     case "worker":
         return await Worker.RunAsync(args[1..]);
