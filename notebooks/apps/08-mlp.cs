@@ -7,6 +7,7 @@
 //          COURSE_HEADLESS=1 makes a failing exercise check throw instead of printing ❌.
 #:package TorchSharp-cpu@0.107.0
 #:package Plotly.NET@6.0.0
+#:package Plotly.NET.CSharp@0.14.0
 #:package Microsoft.ML.DataView@6.0.0
 #:package System.Numerics.Tensors@10.0.11
 #:project ../../src/DeepLearning.Course
@@ -47,7 +48,7 @@ Lesson.Start("../08-mlp.ipynb", "08 · Multilayer perceptrons in practice");
 torch.manual_seed(0);
 var rng = new Rng(0);
 
-// ## 1. The seed network and its task
+// ## 1. The XOR-sine network and its task
 //
 // The course's running example is a binary classifier with ten inputs, three hidden layers and one output:
 // **10 → 64 → 128 → 64 → 1**. Layer $l$ computes $h_l = \mathrm{ReLU}(W_l h_{l-1} + b_l)$ with $h_0 = x$; the last
@@ -60,28 +61,28 @@ var rng = new Rng(0);
 // and stays exact where the sigmoid saturates (notebook 02). So the model's `forward` returns $z$, and the sigmoid
 // appears only when we want probabilities.
 //
-// The task (`Synthetic.SeedTask`): $x \sim \mathcal{N}(0, I_{10})$ and $y = 1$ exactly when
+// The task (`Synthetic.XorSine`): $x \sim \mathcal{N}(0, I_{10})$ and $y = 1$ exactly when
 // $x_0 x_1 + x_2 x_3 + \sin(2 x_4) > 0$. Five inputs are distractors and the boundary is curved, so a linear model
 // cannot do much better than chance-plus-a-bit. We draw 2,000 training examples (of which 20 % are held out for
 // validation) and 1,000 test examples, each class exactly half:
-Lesson.Section("1. The seed network and its task");
+Lesson.Section("1. The XOR-sine network and its task");
 
-var seedData = MlpTopic.SeedData(train: 2000, test: 1000, seed: 0);
-var (train, validation) = TrainData.Binary(seedData.XTrain, seedData.YTrain, "seed task").Split(0.2, seed: 0);
-var test = TrainData.Binary(seedData.XTest, seedData.YTest, "seed task (test)");
+var xorSine = MlpTopic.XorSineData(train: 2000, test: 1000, seed: 0);
+var (train, validation) = TrainData.Binary(xorSine.XTrain, xorSine.YTrain, "XOR-sine task").Split(0.2, seed: 0);
+var test = TrainData.Binary(xorSine.XTest, xorSine.YTest, "XOR-sine task (test)");
 Console.WriteLine($"{train}\n{validation}\n{test}");
 
 // ## 2. Three ways to write a network
 //
 // **A `Module` subclass** is the general form: layers in private fields, `RegisterComponents()` last in the
-// constructor, and `forward` written by hand. This is `SeedDnn` (`src/DeepLearning.Course/Models/SeedDnn.cs`):
+// constructor, and `forward` written by hand. This is `XorSineNet` (`src/DeepLearning.Course/Models/XorSineNet.cs`):
 //
 // ```csharp
-// public sealed class SeedDnn : Module<Tensor, Tensor>
+// public sealed class XorSineNet : Module<Tensor, Tensor>
 // {
 //     private readonly Linear fc1, fc2, fc3, fc4;
 //
-//     public SeedDnn(string name = "seed_dnn") : base(name)
+//     public XorSineNet(string name = "xor_sine_net") : base(name)
 //     {
 //         fc1 = Linear(10, 64);
 //         fc2 = Linear(64, 128);
@@ -106,7 +107,7 @@ Console.WriteLine($"{train}\n{validation}\n{test}");
 // forward, but `parameters()` is empty and nothing ever trains (exercise 2).
 //
 // **`Sequential`** chains modules when `forward` is just "one after the other". Naming the layers keeps the
-// state-dict names identical to the subclass's (`MlpTopic.SeedDnnSequential`):
+// state-dict names identical to the subclass's (`MlpTopic.XorSineNetSequential`):
 //
 // ```csharp
 // Sequential(("fc1", Linear(10, 64)), ("relu1", ReLU()), ("fc2", Linear(64, 128)), ("relu2", ReLU()),
@@ -171,14 +172,14 @@ foreach (var sizes in architectures)
 // }
 // ```
 //
-// It is a softmax classifier, so we compare the seed architecture with a two-logit head, 10 → 64 → 128 → 64 → 2
+// It is a softmax classifier, so we compare the XOR-sine architecture with a two-logit head, 10 → 64 → 128 → 64 → 2
 // (for two classes, softmax over $(z_0, z_1)$ is exactly $\sigma(z_1 - z_0)$ — the same model family as one logit).
 // `Parity.Mlp` copies the scratch weights into the TorchSharp `Mlp`, runs one batch through both and compares logits,
 // loss and every weight and bias gradient:
 Lesson.Section("3. The same network from scratch");
 
 var mlpParity = Parity.Mlp([10, 64, 128, 64, 2], "relu", batch: 32, seed: 0);
-Claim.That("scratch backprop and TorchSharp autograd agree on the seed architecture", mlpParity.Agrees(1e-5), $"max |Δ| = {mlpParity.MaxAbsDiff:E2}");
+Claim.That("scratch backprop and TorchSharp autograd agree on the XOR-sine architecture", mlpParity.Agrees(1e-5), $"max |Δ| = {mlpParity.MaxAbsDiff:E2}");
 Lesson.Show(mlpParity);
 
 // ## 4. The training loop
@@ -193,7 +194,7 @@ Lesson.Show(mlpParity);
 Lesson.Section("4. The training loop");
 
 torch.manual_seed(0);
-var model = new SeedDnn();
+var model = new XorSineNet();
 var optimizer = torch.optim.Adam(model.parameters(), lr: 0.01);
 var bce = torch.nn.BCEWithLogitsLoss();
 const int batchSize = 32;
@@ -213,7 +214,7 @@ for (int epoch = 1; epoch <= 5; epoch++)
     model.eval();
     using (torch.no_grad())                               // no graph: faster, and no accidental training
         Console.WriteLine($"epoch {epoch}: validation loss {bce.forward(model.forward(validation.X), validation.Y).item<float>():F4}, " +
-                          $"accuracy {MlpTopic.SeedAccuracy(model, validation.X, validation.Y):P1}");
+                          $"accuracy {MlpTopic.XorSineAccuracy(model, validation.X, validation.Y):P1}");
 }
 
 // Every line is there for a reason: `zero_grad` because `backward` *adds* to `.grad`; `train()`/`eval()` because
@@ -239,8 +240,8 @@ for (int epoch = 1; epoch <= 5; epoch++)
 // with a patience of 10:
 
 torch.manual_seed(0);
-var seedNet = new SeedDnn();
-var history = Trainer.Fit(seedNet, train, validation, new TrainOptions
+var net = new XorSineNet();
+var history = Trainer.Fit(net, train, validation, new TrainOptions
 {
     Epochs = 100,
     BatchSize = 64,
@@ -251,10 +252,10 @@ var history = Trainer.Fit(seedNet, train, validation, new TrainOptions
 var losses = history.LossCurve();
 var accuracies = history.AccuracyCurve();
 Lesson.Show(Charts.LossCurves(losses.Train, losses.Validation, accuracies.Train, accuracies.Validation,
-    bestEpoch: history.BestEpoch, stoppedEpoch: history.Epochs.Count, title: "The seed network with early stopping"));
+    bestEpoch: history.BestEpoch, stoppedEpoch: history.Epochs.Count, title: "The XOR-sine network with early stopping"));
 
 Console.WriteLine(history.Summary());
-var restored = Trainer.Evaluate(seedNet, validation);
+var restored = Trainer.Evaluate(net, validation);
 Claim.That("early stopping ended the run well before the 100-epoch budget", history.StoppedEarly && history.Epochs.Count < 50,
     $"{history.Epochs.Count} epochs, best epoch {history.BestEpoch}");
 Claim.That("after the best epoch the validation loss rose while the training loss kept falling",
@@ -266,15 +267,15 @@ Claim.That("the model ends with the best epoch's weights", Math.Abs(restored.Los
 // The settings of this model are final, so now — and only now — we look at the test set, once. For contrast, the same
 // loop trains a linear model (`Mlp([10, 1])`, logistic regression) on the same data:
 
-var seedTest = Trainer.Evaluate(seedNet, test);
+var netTest = Trainer.Evaluate(net, test);
 torch.manual_seed(0);
 var linear = new Mlp([10, 1]);
 Trainer.Fit(linear, train, validation, new TrainOptions { Epochs = 10, BatchSize = 64, Optimizer = Optim.Adam(0.01), Seed = 0, Progress = Progress.None });
 var linearTest = Trainer.Evaluate(linear, test);
-Console.WriteLine($"test accuracy: seed network {seedTest.Accuracy:P1}, linear model {linearTest.Accuracy:P1}");
-Claim.That("the seed network classifies at least 80 % of the test set correctly", seedTest.Accuracy >= 0.80, $"{seedTest.Accuracy:P1}");
+Console.WriteLine($"test accuracy: XOR-sine network {netTest.Accuracy:P1}, linear model {linearTest.Accuracy:P1}");
+Claim.That("the XOR-sine network classifies at least 80 % of the test set correctly", netTest.Accuracy >= 0.80, $"{netTest.Accuracy:P1}");
 Claim.That("a linear model stays below 70 %, at least 15 points behind: the boundary is curved",
-    linearTest.Accuracy < 0.70 && linearTest.Accuracy <= seedTest.Accuracy - 0.15, $"{linearTest.Accuracy:P1}");
+    linearTest.Accuracy < 0.70 && linearTest.Accuracy <= netTest.Accuracy - 0.15, $"{linearTest.Accuracy:P1}");
 
 // ## 5. Hyperparameter tuning
 //
@@ -283,14 +284,14 @@ Claim.That("a linear model stays below 70 %, at least 15 points behind: the boun
 // the **validation** set, pick the best, and only then look at the test set, once. Choosing by test accuracy would
 // make the test score an optimistic, tuned number.
 //
-// Each run below is short (the seed network trains in a fraction of a second per epoch). The helper trains a fresh
-// `Mlp` with the seed architecture — seeded, so every setting starts from the same weights — and returns its history:
+// Each run below is short (the XOR-sine network trains in a fraction of a second per epoch). The helper trains a fresh
+// `Mlp` with the XOR-sine architecture — seeded, so every setting starts from the same weights — and returns its history:
 Lesson.Section("5. Hyperparameter tuning");
 
-History TrainSeedMlp(double lr = 0.01, int batch = 128, double dropout = 0, int epochs = 6)
+History TrainXorSineMlp(double lr = 0.01, int batch = 128, double dropout = 0, int epochs = 6)
 {
     torch.manual_seed(0);   // the same initial weights for every setting
-    return Trainer.Fit(new Mlp(SeedDnn.Sizes, dropout: dropout), train, validation, new TrainOptions
+    return Trainer.Fit(new Mlp(XorSineNet.Sizes, dropout: dropout), train, validation, new TrainOptions
     {
         Epochs = epochs, BatchSize = batch, Optimizer = Optim.Adam(lr), Seed = 0,
         Progress = Progress.None, ThrowOnDivergence = false,   // a diverging run ends early instead of throwing
@@ -303,7 +304,7 @@ History TrainSeedMlp(double lr = 0.01, int batch = 128, double dropout = 0, int 
 Lesson.Section("Learning rate");
 
 double[] rates = [1e-4, 1e-3, 1e-2, 1e-1, 1];
-var rateRuns = rates.Select(lr => TrainSeedMlp(lr: lr)).ToList();
+var rateRuns = rates.Select(lr => TrainXorSineMlp(lr: lr)).ToList();
 // A run that diverges (NaN loss) stops early; count it as chance level, 50 %.
 double[] rateAccuracy = [.. rateRuns.Select(h => h.StopReason == StopReason.Diverged || h.Epochs.Count == 0 ? 0.5 : h.Last.ValidationAccuracy!.Value)];
 for (int i = 0; i < rates.Length; i++)
@@ -324,7 +325,7 @@ Claim.That("the best learning rate is inside the grid: both the smallest and the
 Lesson.Section("Batch size");
 
 int[] batchSizes = [64, 256, 1024];
-var batchRuns = batchSizes.Select(b => TrainSeedMlp(batch: b)).ToList();
+var batchRuns = batchSizes.Select(b => TrainXorSineMlp(batch: b)).ToList();
 for (int i = 0; i < batchSizes.Length; i++)
 {
     var h = batchRuns[i];
@@ -354,11 +355,11 @@ Claim.That($"so after the same 6 epochs batch {batchSizes[^1]} has fit the train
 Lesson.Section("Dropout");
 
 double[] dropouts = [0.0, 0.5];
-var half = train.Subset([.. Enumerable.Range(0, 800).Select(i => (long)i)], "seed task (800 examples)");   // Split already shuffled
+var half = train.Subset([.. Enumerable.Range(0, 800).Select(i => (long)i)], "XOR-sine task (800 examples)");   // Split already shuffled
 var dropoutRuns = dropouts.Select(p =>
 {
     torch.manual_seed(0);
-    var m = new Mlp(SeedDnn.Sizes, dropout: p);
+    var m = new Mlp(XorSineNet.Sizes, dropout: p);
     Trainer.Fit(m, half, validation, new TrainOptions { Epochs = 30, BatchSize = 128, Optimizer = Optim.Adam(0.01), Seed = 0, Progress = Progress.None });
     return (P: p, Train: Trainer.Evaluate(m, half), Valid: Trainer.Evaluate(m, validation));
 }).ToList();
@@ -437,7 +438,7 @@ Exercise.Check("3", sameStops, "keep best = +∞ and bad = 0; for each epoch e: 
 // ## Takeaways
 // - A `Module` subclass (fields + `RegisterComponents()` + `forward`) is the general form; `Sequential` is for
 //   straight pipelines; a `ModuleList` makes depth and widths runtime values, e.g. from a list of sizes.
-// - The seed network outputs a logit; `BCEWithLogitsLoss` folds the sigmoid into the loss, exactly and stably.
+// - The XOR-sine network outputs a logit; `BCEWithLogitsLoss` folds the sigmoid into the loss, exactly and stably.
 // - The training loop: shuffle, minibatch, `zero_grad` → forward → loss → `backward` → `step`, then evaluate without
 //   gradients in `eval()` mode; early stopping keeps the best weights when the validation loss turns up.
 // - Tune hyperparameters on the validation set, log-spaced for the learning rate; report the test set once.

@@ -7,6 +7,7 @@
 //          COURSE_HEADLESS=1 makes a failing exercise check throw instead of printing ❌.
 #:package TorchSharp-cpu@0.107.0
 #:package Plotly.NET@6.0.0
+#:package Plotly.NET.CSharp@0.14.0
 #:package Microsoft.ML.DataView@6.0.0
 #:package System.Numerics.Tensors@10.0.11
 #:project ../../src/DeepLearning.Course

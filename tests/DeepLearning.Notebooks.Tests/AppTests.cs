@@ -13,7 +13,10 @@ public class AppTests
     {
         var notebooks = Directory.GetFiles(Path.Combine(Runner.RepoRoot, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal).ToList();
         Assert.NotEmpty(notebooks);
-        var stale = AppsCommand.Expected(notebooks)
+        var expected = AppsCommand.Expected(notebooks).ToList();
+        var errors = expected.Where(e => e.Error is not null).Select(e => e.Error).ToList();
+        Assert.True(errors.Count == 0, $"notebooks that cannot become apps:\n{string.Join("\n", errors)}");
+        var stale = expected
             .Where(e => !File.Exists(e.App) || File.ReadAllText(e.App) != e.Expected)
             .Select(e => Path.GetRelativePath(Runner.RepoRoot, e.App))
             .ToList();

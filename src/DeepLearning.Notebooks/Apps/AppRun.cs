@@ -60,7 +60,7 @@ internal sealed class AppRun(AppsOptions options, TextWriter console)
                 return new AppReport(stem, Status.Failed, 0, 0, 0, 0, 0, 0, $"{Path.GetRelativePath(Environment.CurrentDirectory, app)} is out of date: run {AppGenerator.WriteCommand}");
             }
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException or System.Text.Json.JsonException or System.Xml.XmlException)
         {
             return new AppReport(stem, Status.Failed, 0, 0, 0, 0, 0, 0, e.Message);
         }

@@ -93,31 +93,45 @@ internal static class AppsCommand
             console.WriteLine($"error: {selectError}");
             return 2;
         }
-        try
+        return options.Mode switch
         {
-            return options.Mode switch
+            AppsOptions.Action.Write => Write(paths, options.Names.Count == 0, console),
+            AppsOptions.Action.Check => Check(paths, console),
+            _ => await new AppRun(options, console).RunAsync(paths, cancel),
+        };
+    }
+
+    /// <summary>
+    /// The committed app of each notebook and what the generator makes of the notebook now, or why it cannot
+    /// (one notebook's error does not stop the others).
+    /// </summary>
+    public static IEnumerable<(string Notebook, string App, string? Expected, string? Error)> Expected(IEnumerable<string> notebooks)
+    {
+        foreach (string notebook in notebooks)
+        {
+            string app = AppGenerator.AppPathFor(notebook);
+            string? expected = null, error = null;
+            try { expected = AppGenerator.Generate(notebook, app, solutions: false); }
+            catch (Exception e) when (e is FormatException or InvalidDataException or IOException or System.Text.Json.JsonException or System.Xml.XmlException)
             {
-                AppsOptions.Action.Write => Write(paths, options.Names.Count == 0, console),
-                AppsOptions.Action.Check => Check(paths, console),
-                _ => await new AppRun(options, console).RunAsync(paths, cancel),
-            };
-        }
-        catch (FormatException e)
-        {
-            console.WriteLine($"error: {e.Message}");
-            return 1;
+                error = e.Message;
+            }
+            yield return (notebook, app, expected, error);
         }
     }
 
-    /// <summary>The committed app of each notebook and what the generator makes of the notebook now.</summary>
-    public static IEnumerable<(string Notebook, string App, string Expected)> Expected(IEnumerable<string> notebooks) =>
-        notebooks.Select(n => (n, AppGenerator.AppPathFor(n), AppGenerator.Generate(n, AppGenerator.AppPathFor(n), solutions: false)));
-
     private static int Write(IReadOnlyList<string> notebooks, bool all, TextWriter console)
     {
-        int changed = 0;
-        foreach (var (_, app, expected) in Expected(notebooks))
+        int changed = 0, failed = 0;
+        foreach (var (_, app, expected, error) in Expected(notebooks))
         {
+            string shown = Path.GetRelativePath(Environment.CurrentDirectory, app);
+            if (expected is null)
+            {
+                failed++;
+                console.WriteLine($"  ✗ {shown} not written: {error}");
+                continue;
+            }
             bool same = File.Exists(app) && File.ReadAllText(app) == expected;
             if (!same)
             {
@@ -125,7 +139,7 @@ internal static class AppsCommand
                 File.WriteAllText(app, expected);
                 changed++;
             }
-            console.WriteLine($"{(same ? "  unchanged" : "  wrote    ")} {Path.GetRelativePath(Environment.CurrentDirectory, app)}");
+            console.WriteLine($"{(same ? "  unchanged" : "  wrote    ")} {shown}");
         }
         if (all && notebooks.Count > 0)
         {
@@ -139,17 +153,23 @@ internal static class AppsCommand
                 console.WriteLine($"  deleted   {Path.GetRelativePath(Environment.CurrentDirectory, stale)} (no notebook)");
             }
         }
-        console.WriteLine($"{changed} app{(changed == 1 ? "" : "s")} changed, {notebooks.Count} notebook{(notebooks.Count == 1 ? "" : "s")}");
-        return 0;
+        console.WriteLine($"{changed} app{(changed == 1 ? "" : "s")} changed, {notebooks.Count} notebook{(notebooks.Count == 1 ? "" : "s")}" +
+                          (failed > 0 ? $", {failed} could not be generated" : ""));
+        return failed == 0 ? 0 : 1;
     }
 
     private static int Check(IReadOnlyList<string> notebooks, TextWriter console)
     {
-        var stale = Expected(notebooks).Where(e => !File.Exists(e.App) || File.ReadAllText(e.App) != e.Expected).Select(e => e.App).ToList();
-        foreach (string app in stale) console.WriteLine($"  out of date: {Path.GetRelativePath(Environment.CurrentDirectory, app)}");
-        console.WriteLine(stale.Count == 0
+        int stale = 0;
+        foreach (var (_, app, expected, error) in Expected(notebooks))
+        {
+            string shown = Path.GetRelativePath(Environment.CurrentDirectory, app);
+            if (expected is null) { stale++; console.WriteLine($"  ✗ {shown} cannot be generated: {error}"); }
+            else if (!File.Exists(app) || File.ReadAllText(app) != expected) { stale++; console.WriteLine($"  out of date: {shown}"); }
+        }
+        console.WriteLine(stale == 0
             ? $"all {notebooks.Count} apps are up to date"
-            : $"{stale.Count} app{(stale.Count == 1 ? " is" : "s are")} out of date: run {AppGenerator.WriteCommand}");
-        return stale.Count == 0 ? 0 : 1;
+            : $"{stale} app{(stale == 1 ? " is" : "s are")} out of date: run {AppGenerator.WriteCommand}");
+        return stale == 0 ? 0 : 1;
     }
 }
