@@ -2,7 +2,8 @@ using System.Globalization;
 using DeepLearning.Notebooks;
 using DeepLearning.Notebooks.Execution;
 
-// Thin CLI over the runner: `run` (the main job, see RunOptions.Usage) and `worker` (one notebook, started by `run`).
+// Thin CLI over the runner: `run` (the main job, see RunOptions.Usage), `book` (rebuild the book of a run), `apps` (the
+// lessons' file-based apps, see AppsOptions.Usage) and `worker` (one notebook, started by `run`).
 Console.OutputEncoding = System.Text.Encoding.UTF8;
 string command = args.Length > 0 ? args[0] : "--help";
 switch (command)
@@ -27,6 +28,13 @@ switch (command)
         {
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; interrupt.Cancel(); };
             return await new CourseRun(options, Console.Out).RunAsync(interrupt.Token);
+        }
+
+    case "apps":
+        using (var interrupt = new CancellationTokenSource())
+        {
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; interrupt.Cancel(); };
+            return await DeepLearning.Notebooks.Apps.AppsCommand.RunAsync(args[1..], Console.Out, interrupt.Token);
         }
 
     case "book":

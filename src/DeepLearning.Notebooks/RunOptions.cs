@@ -60,6 +60,8 @@ internal sealed record RunOptions
         directory and COURSE_HEADLESS=1, cell by cell; the first failing or timed-out cell stops that notebook, the
         others still run.
         Exit status: 0 when every notebook passed, 1 when any failed, 2 for a usage error.
+
+        DeepLearning.Notebooks apps --help describes the lessons' file-based apps (write, check, run).
         """;
 
     /// <summary>Parses the arguments after <c>run</c>; returns an error message for bad input.</summary>

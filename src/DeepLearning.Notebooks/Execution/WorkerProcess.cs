@@ -104,7 +104,7 @@ internal static class WorkerProcess
     }
 
     // The dotnet host running this process (or the SDK's, or the one on PATH).
-    private static string Host()
+    internal static string Host()
     {
         string? self = Environment.ProcessPath;
         if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;

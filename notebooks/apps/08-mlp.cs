@@ -1,0 +1,463 @@
+// 08 · Multilayer perceptrons in practice — this lesson as a .NET file-based app: it runs without a notebook kernel.
+// Generated from notebooks/08-mlp.ipynb by `notebooks/run --apps --write`: edit the notebook, not this file.
+//
+// Run:     dotnet run notebooks/apps/08-mlp.cs    (first run restores and builds; add -c Release for optimized code, as CI runs it)
+// Shows:   what the notebook shows, as text; each chart as an offline HTML file under artifacts/apps/08-mlp/.
+//          Exercises run as you edit them; `notebooks/run --apps` runs every app with the solutions filled in.
+//          COURSE_HEADLESS=1 makes a failing exercise check throw instead of printing ❌.
+#:package TorchSharp-cpu@0.107.0
+#:package Plotly.NET@6.0.0
+#:package Plotly.NET.CSharp@0.14.0
+#:package Microsoft.ML.DataView@6.0.0
+#:package System.Numerics.Tensors@10.0.11
+#:project ../../src/DeepLearning.Course
+// A JIT app, not native AOT (TorchSharp and Plotly.NET use reflection); the versions above are the ones
+// Directory.Packages.props pins, written out so the file says what it runs. Lesson code is held to the
+// notebook's rules, not the library's: no code analysis, and warnings stay warnings (an exercise's TODO
+// leaves unused variables); CI builds the solved apps with -p:TreatWarningsAsErrors=true.
+#:property PublishAot=false
+#:property ManagePackageVersionsCentrally=false
+#:property AnalysisLevel=none
+#:property TreatWarningsAsErrors=false
+
+using DeepLearning.Scratch;
+using DeepLearning.Scratch.Data;
+using DeepLearning.Course;
+using TorchSharp;
+using static TorchSharp.torch;
+
+Lesson.Start("../08-mlp.ipynb", "08 · Multilayer perceptrons in practice");
+
+// # 08 · Multilayer perceptrons in practice
+//
+// The previous notebooks took a deep network apart: activations, losses, optimizers, backpropagation, initialization,
+// regularization, batch norm. This one puts it back together the way you would at work: define the model in
+// TorchSharp, train it with a proper loop that watches a validation set and knows when to stop, and choose its
+// hyperparameters by measurement instead of by guess.
+//
+// **Objectives** — by the end of this notebook you can:
+// - write a network three ways — a `Module` subclass, `Sequential`, and a `ModuleList` built from a list of sizes — and
+//   say when each fits;
+// - check a deep MLP against the from-scratch version, forward and backward;
+// - write the full training loop: minibatches, evaluation after every epoch, early stopping that restores the best
+//   weights;
+// - tune the learning rate, batch size and dropout on a validation set, and report the test score once.
+//
+// Previous: [07 · Batch normalization](07-batch-norm.ipynb) · Next: [09 · Convolutional networks](09-cnn.ipynb).
+
+torch.manual_seed(0);
+var rng = new Rng(0);
+
+// ## 1. The XOR-sine network and its task
+//
+// The course's running example is a binary classifier with ten inputs, three hidden layers and one output:
+// **10 → 64 → 128 → 64 → 1**. Layer $l$ computes $h_l = \mathrm{ReLU}(W_l h_{l-1} + b_l)$ with $h_0 = x$; the last
+// layer is affine only and produces one number, the **logit** $z = W_4 h_3 + b_4$. The sigmoid turns it into a
+// probability, $P(y = 1 \mid x) = \sigma(z) = 1/(1 + e^{-z})$, and training minimizes the binary cross-entropy
+//
+// $$\ell(z, y) = -\big[y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))\big] = \log(1 + e^{z}) - y\,z .$$
+//
+// The right-hand form is what `torch.nn.BCEWithLogitsLoss` computes: it takes the logit, never forms $\sigma(z)$,
+// and stays exact where the sigmoid saturates (notebook 02). So the model's `forward` returns $z$, and the sigmoid
+// appears only when we want probabilities.
+//
+// The task (`Synthetic.XorSine`): $x \sim \mathcal{N}(0, I_{10})$ and $y = 1$ exactly when
+// $x_0 x_1 + x_2 x_3 + \sin(2 x_4) > 0$. Five inputs are distractors and the boundary is curved, so a linear model
+// cannot do much better than chance-plus-a-bit. We draw 2,000 training examples (of which 20 % are held out for
+// validation) and 1,000 test examples, each class exactly half:
+Lesson.Section("1. The XOR-sine network and its task");
+
+var xorSine = MlpTopic.XorSineData(train: 2000, test: 1000, seed: 0);
+var (train, validation) = TrainData.Binary(xorSine.XTrain, xorSine.YTrain, "XOR-sine task").Split(0.2, seed: 0);
+var test = TrainData.Binary(xorSine.XTest, xorSine.YTest, "XOR-sine task (test)");
+Console.WriteLine($"{train}\n{validation}\n{test}");
+
+// ## 2. Three ways to write a network
+//
+// **A `Module` subclass** is the general form: layers in private fields, `RegisterComponents()` last in the
+// constructor, and `forward` written by hand. This is `XorSineNet` (`src/DeepLearning.Course/Models/XorSineNet.cs`):
+//
+// ```csharp
+// public sealed class XorSineNet : Module<Tensor, Tensor>
+// {
+//     private readonly Linear fc1, fc2, fc3, fc4;
+//
+//     public XorSineNet(string name = "xor_sine_net") : base(name)
+//     {
+//         fc1 = Linear(10, 64);
+//         fc2 = Linear(64, 128);
+//         fc3 = Linear(128, 64);
+//         fc4 = Linear(64, 1);
+//         RegisterComponents();   // finds the fields by reflection: fc1.weight, fc1.bias, …
+//     }
+//
+//     public override Tensor forward(Tensor x)
+//     {
+//         var h = torch.nn.functional.relu(fc1.forward(x));
+//         h = torch.nn.functional.relu(fc2.forward(h));
+//         h = torch.nn.functional.relu(fc3.forward(h));
+//         return fc4.forward(h);   // the logit z
+//     }
+// }
+// ```
+//
+// `RegisterComponents()` is TorchSharp's counterpart of PyTorch's attribute magic: it walks the object's fields and
+// registers every module and parameter under the field's name. That is where the state-dict names `fc1.weight`, …
+// come from, and what `parameters()` — the list you give an optimizer — returns. Forget it and the model still runs
+// forward, but `parameters()` is empty and nothing ever trains (exercise 2).
+//
+// **`Sequential`** chains modules when `forward` is just "one after the other". Naming the layers keeps the
+// state-dict names identical to the subclass's (`MlpTopic.XorSineNetSequential`):
+//
+// ```csharp
+// Sequential(("fc1", Linear(10, 64)), ("relu1", ReLU()), ("fc2", Linear(64, 128)), ("relu2", ReLU()),
+//            ("fc3", Linear(128, 64)), ("relu3", ReLU()), ("fc4", Linear(64, 1)));
+// ```
+//
+// **A `ModuleList`** holds a list of modules whose *length is a runtime value* — the only option when the
+// architecture comes from data, such as a list of layer sizes. `Mlp` (`src/DeepLearning.Course/Models/Mlp.cs`)
+// builds Linear → (BatchNorm1d) → activation → (Dropout) for each hidden layer and loops over the list in `forward`:
+//
+// ```csharp
+// layers = ModuleList<Module<Tensor, Tensor>>();
+// for (int l = 0; l + 1 < sizes.Count; l++)
+// {
+//     layers.Add(Linear(sizes[l], sizes[l + 1]));
+//     if (l + 2 == sizes.Count) break;            // the output layer: logits, no nonlinearity
+//     if (batchNorm) layers.Add(BatchNorm1d(sizes[l + 1]));
+//     layers.Add(activation());
+//     if (dropout > 0) layers.Add(nn.Dropout(dropout));
+// }
+// RegisterComponents();                            // registers the list as layers.0, layers.1, …
+// ```
+//
+// (A plain `List<Linear>` field would *not* be registered — `RegisterComponents` only sees modules, and a
+// `ModuleList` is one.) `MlpTopic.ThreeWays` builds all three, copies the subclass's weights into the other two and
+// runs the same batch through each:
+Lesson.Section("2. Three ways to write a network");
+
+var styles = MlpTopic.ThreeWays(batch: 16, seed: 0);
+Console.WriteLine(styles);
+Claim.That("the three styles are one function: same parameter count, identical outputs", styles.Equivalent,
+    string.Join(", ", styles.Styles.Select(s => $"{s.Style}: {s.Parameters:N0}, |Δ| = {s.MaxAbsDiff}")));
+
+// With a list of sizes, depth and width become hyperparameters like any other. A network with widths
+// $n_0, n_1, \dots, n_L$ has $\sum_{l=1}^{L} (n_{l-1} + 1)\, n_l$ parameters (weights plus biases):
+
+int[][] architectures = [[10, 64, 128, 64, 1], [10, 32, 1], [10, 256, 256, 256, 256, 1]];
+foreach (var sizes in architectures)
+{
+    var mlp = new Mlp(sizes);
+    long formula = Enumerable.Range(1, sizes.Length - 1).Sum(l => (long)(sizes[l - 1] + 1) * sizes[l]);
+    Console.WriteLine($"[{string.Join(", ", sizes)}]: {mlp.Depth} Linear layers, {mlp.ParameterCount():N0} parameters (formula {formula:N0})");
+    Claim.That($"Mlp [{string.Join(", ", sizes)}] has Σ (nₗ₋₁ + 1)·nₗ parameters", mlp.ParameterCount() == formula, $"{mlp.ParameterCount():N0}");
+}
+
+// ## 3. The same network from scratch
+//
+// The scratch half has an $L$-layer MLP trained by explicit backpropagation, `Mlp<T>` in `src/DeepLearning.Scratch/Mlp.cs`.
+// Its backward pass is the recursion of notebook 04, one layer at a time from the output down:
+//
+// ```csharp
+// // δ_L = ∂L/∂z_L = (softmax(z_L) − onehot(y)) / N
+// var delta = Losses.CrossEntropy.Backward(lossCache);
+// for (int l = Layers.Count - 1; l >= 0; l--)
+// {
+//     var layer = Layers[l];
+//     Gemm.MatMul(delta, a[l], transA: true).Span.CopyTo(layer.W.Grad.Span);   // dW_l = δ_lᵀ·a_l
+//     layer.B!.Grad.Span.Clear();                                            // db_l = Σ_rows δ_l
+//     for (int i = 0; i < n; i++) TensorPrimitives.Add(layer.B.Grad.Span, delta.Row(i), layer.B.Grad.Span);
+//     if (l == 0) break;
+//     delta = SigmaBackward(Gemm.MatMul(delta, layer.W.Value), z[l - 1], a[l]); // δ_{l−1} = (δ_l·W_l) ⊙ σ'(z_{l−1})
+// }
+// ```
+//
+// It is a softmax classifier, so we compare the XOR-sine architecture with a two-logit head, 10 → 64 → 128 → 64 → 2
+// (for two classes, softmax over $(z_0, z_1)$ is exactly $\sigma(z_1 - z_0)$ — the same model family as one logit).
+// `Parity.Mlp` copies the scratch weights into the TorchSharp `Mlp`, runs one batch through both and compares logits,
+// loss and every weight and bias gradient:
+Lesson.Section("3. The same network from scratch");
+
+var mlpParity = Parity.Mlp([10, 64, 128, 64, 2], "relu", batch: 32, seed: 0);
+Claim.That("scratch backprop and TorchSharp autograd agree on the XOR-sine architecture", mlpParity.Agrees(1e-5), $"max |Δ| = {mlpParity.MaxAbsDiff:E2}");
+Lesson.Show(mlpParity);
+
+// ## 4. The training loop
+//
+// One **epoch** is one pass over the training set in shuffled minibatches $B$ of size $|B|$; each step moves the
+// parameters against the gradient of the minibatch loss,
+//
+// $$\theta \leftarrow \theta - \eta\, \nabla_\theta \frac{1}{|B|} \sum_{i \in B} \ell(f_\theta(x_i), y_i)$$
+//
+// (or the Adam update of notebook 03). After each epoch we measure the loss on the **validation** set, which training
+// never touches. Here is that loop written out in TorchSharp, for five epochs with Adam:
+Lesson.Section("4. The training loop");
+
+torch.manual_seed(0);
+var model = new XorSineNet();
+var optimizer = torch.optim.Adam(model.parameters(), lr: 0.01);
+var bce = torch.nn.BCEWithLogitsLoss();
+const int batchSize = 32;
+for (int epoch = 1; epoch <= 5; epoch++)
+{
+    model.train();                                        // dropout/batch norm in training mode (none here, but say it)
+    var order = torch.randperm(train.Count);              // reshuffle every epoch
+    for (long start = 0; start < train.Count; start += batchSize)
+    {
+        using var scope = torch.NewDisposeScope();        // frees this step's tensors at the closing brace
+        var idx = order.narrow(0, start, Math.Min(batchSize, train.Count - start));
+        var loss = bce.forward(model.forward(train.X.index_select(0, idx)), train.Y.index_select(0, idx));
+        optimizer.zero_grad();                            // gradients accumulate unless cleared
+        loss.backward();
+        optimizer.step();
+    }
+    model.eval();
+    using (torch.no_grad())                               // no graph: faster, and no accidental training
+        Console.WriteLine($"epoch {epoch}: validation loss {bce.forward(model.forward(validation.X), validation.Y).item<float>():F4}, " +
+                          $"accuracy {MlpTopic.XorSineAccuracy(model, validation.X, validation.Y):P1}");
+}
+
+// Every line is there for a reason: `zero_grad` because `backward` *adds* to `.grad`; `train()`/`eval()` because
+// dropout and batch norm behave differently in the two modes; `no_grad` so evaluation builds no graph; a dispose
+// scope per step because each tensor holds native memory — the `using` pattern you know from `IDisposable`.
+//
+// **Early stopping.** Training loss keeps falling while the validation loss, at some point, turns up: the network
+// starts fitting noise. Early stopping watches the validation loss, remembers the weights of the best epoch, and stops
+// after `patience` epochs without improvement — an epoch *improves* when its loss is below the best so far by more
+// than `minDelta`. The scratch half's `EarlyStopping<T>.Update` (`src/DeepLearning.Scratch/Regularization.cs`) is the
+// whole rule:
+//
+// ```csharp
+// int epoch = Epochs++;
+// if (!(valLoss < BestLoss - MinDelta)) { BadEpochs++; return false; }   // no improvement (NaN never improves)
+// (BestLoss, BestEpoch, BadEpochs) = (valLoss, epoch, 0);
+// _best = [.. parameters.Select(p => p.Value.Clone())];                 // keep the best weights
+// // Stopped => BadEpochs > 0 && BadEpochs >= Patience
+// ```
+//
+// The course's `Trainer.Fit` is the loop above plus this rule and the bookkeeping: a live table, a guard that stops
+// with a clear message when the loss turns NaN, and the best weights restored at the end. We allow up to 100 epochs
+// with a patience of 10:
+
+torch.manual_seed(0);
+var net = new XorSineNet();
+var history = Trainer.Fit(net, train, validation, new TrainOptions
+{
+    Epochs = 100,
+    BatchSize = 64,
+    Optimizer = Optim.Adam(0.01),
+    EarlyStopping = new EarlyStopping(Patience: 10),
+    Seed = 0,
+});
+var losses = history.LossCurve();
+var accuracies = history.AccuracyCurve();
+Lesson.Show(Charts.LossCurves(losses.Train, losses.Validation, accuracies.Train, accuracies.Validation,
+    bestEpoch: history.BestEpoch, stoppedEpoch: history.Epochs.Count, title: "The XOR-sine network with early stopping"));
+
+Console.WriteLine(history.Summary());
+var restored = Trainer.Evaluate(net, validation);
+Claim.That("early stopping ended the run well before the 100-epoch budget", history.StoppedEarly && history.Epochs.Count < 50,
+    $"{history.Epochs.Count} epochs, best epoch {history.BestEpoch}");
+Claim.That("after the best epoch the validation loss rose while the training loss kept falling",
+    history.Last.ValidationLoss > history.Best.ValidationLoss && history.Last.TrainLoss < history.Best.TrainLoss,
+    $"validation {history.Best.ValidationLoss:F3} → {history.Last.ValidationLoss:F3}, training {history.Best.TrainLoss:F3} → {history.Last.TrainLoss:F3}");
+Claim.That("the model ends with the best epoch's weights", Math.Abs(restored.Loss - history.Best.ValidationLoss!.Value) < 1e-5,
+    $"validation loss now {restored.Loss:F4}, at the best epoch {history.Best.ValidationLoss:F4}");
+
+// The settings of this model are final, so now — and only now — we look at the test set, once. For contrast, the same
+// loop trains a linear model (`Mlp([10, 1])`, logistic regression) on the same data:
+
+var netTest = Trainer.Evaluate(net, test);
+torch.manual_seed(0);
+var linear = new Mlp([10, 1]);
+Trainer.Fit(linear, train, validation, new TrainOptions { Epochs = 10, BatchSize = 64, Optimizer = Optim.Adam(0.01), Seed = 0, Progress = Progress.None });
+var linearTest = Trainer.Evaluate(linear, test);
+Console.WriteLine($"test accuracy: XOR-sine network {netTest.Accuracy:P1}, linear model {linearTest.Accuracy:P1}");
+Claim.That("the XOR-sine network classifies at least 80 % of the test set correctly", netTest.Accuracy >= 0.80, $"{netTest.Accuracy:P1}");
+Claim.That("a linear model stays below 70 %, at least 15 points behind: the boundary is curved",
+    linearTest.Accuracy < 0.70 && linearTest.Accuracy <= netTest.Accuracy - 0.15, $"{linearTest.Accuracy:P1}");
+
+// ## 5. Hyperparameter tuning
+//
+// Weights are learned by gradient descent; **hyperparameters** — learning rate, batch size, dropout, width, depth,
+// epochs — are chosen by us. The honest procedure: train one model per setting on the training set, compare them on
+// the **validation** set, pick the best, and only then look at the test set, once. Choosing by test accuracy would
+// make the test score an optimistic, tuned number.
+//
+// Each run below is short (the XOR-sine network trains in a fraction of a second per epoch). The helper trains a fresh
+// `Mlp` with the XOR-sine architecture — seeded, so every setting starts from the same weights — and returns its history:
+Lesson.Section("5. Hyperparameter tuning");
+
+History TrainXorSineMlp(double lr = 0.01, int batch = 128, double dropout = 0, int epochs = 6)
+{
+    torch.manual_seed(0);   // the same initial weights for every setting
+    return Trainer.Fit(new Mlp(XorSineNet.Sizes, dropout: dropout), train, validation, new TrainOptions
+    {
+        Epochs = epochs, BatchSize = batch, Optimizer = Optim.Adam(lr), Seed = 0,
+        Progress = Progress.None, ThrowOnDivergence = false,   // a diverging run ends early instead of throwing
+    });
+}
+
+// ### Learning rate
+// The most important one. Too small and the network barely moves in the time we give it; too large and the steps
+// overshoot, the loss jumps around or blows up. A log-spaced grid covers the useful range:
+Lesson.Section("Learning rate");
+
+double[] rates = [1e-4, 1e-3, 1e-2, 1e-1, 1];
+var rateRuns = rates.Select(lr => TrainXorSineMlp(lr: lr)).ToList();
+// A run that diverges (NaN loss) stops early; count it as chance level, 50 %.
+double[] rateAccuracy = [.. rateRuns.Select(h => h.StopReason == StopReason.Diverged || h.Epochs.Count == 0 ? 0.5 : h.Last.ValidationAccuracy!.Value)];
+for (int i = 0; i < rates.Length; i++)
+    Console.WriteLine($"lr {rates[i],-7}: validation accuracy {rateAccuracy[i]:P1}  ({rateRuns[i].Summary()})");
+Lesson.Show(Charts.Lines([("Adam, 6 epochs", rates, rateAccuracy)], xTitle: "learning rate", yTitle: "validation accuracy", logX: true,
+    markers: true, title: "Validation accuracy against the learning rate"));
+
+int bestRate = Array.IndexOf(rateAccuracy, rateAccuracy.Max());
+Claim.That("the best learning rate is inside the grid: both the smallest and the largest are at least 5 points worse",
+    rateAccuracy[0] <= rateAccuracy[bestRate] - 0.05 && rateAccuracy[^1] <= rateAccuracy[bestRate] - 0.05,
+    $"{rates[0]}: {rateAccuracy[0]:P1}, best {rates[bestRate]}: {rateAccuracy[bestRate]:P1}, {rates[^1]}: {rateAccuracy[^1]:P1}");
+
+// ### Batch size
+// The minibatch gradient is an estimate of the full gradient; its noise shrinks like $1/\sqrt{|B|}$. Small batches
+// give many noisy steps per epoch, large ones few precise steps. A large batch also tends to use the hardware better
+// (on a GPU dramatically; on a CPU with a network this small, modestly — the times printed below depend on your
+// machine and on what else it is doing). With the learning rate fixed, we compare:
+Lesson.Section("Batch size");
+
+int[] batchSizes = [64, 256, 1024];
+var batchRuns = batchSizes.Select(b => TrainXorSineMlp(batch: b)).ToList();
+for (int i = 0; i < batchSizes.Length; i++)
+{
+    var h = batchRuns[i];
+    Console.WriteLine($"batch {batchSizes[i],3}: {Math.Ceiling(train.Count / (double)batchSizes[i]),3} steps per epoch, " +
+                      $"{1000 * h.Seconds / h.Epochs.Count,5:F0} ms per epoch, training loss {h.Last.TrainLoss:F3}, validation accuracy {h.Last.ValidationAccuracy:P1}");
+}
+Lesson.Show(Charts.LossCurves([.. batchSizes.Select((b, i) => ($"batch {b}", (IReadOnlyList<double>)batchRuns[i].LossCurve().Train,
+    (IReadOnlyList<double>?)batchRuns[i].LossCurve().Validation))], title: "Loss per epoch for three batch sizes"));
+
+Claim.That($"batch {batchSizes[0]} takes over 10× as many steps per epoch as batch {batchSizes[^1]}",
+    Math.Ceiling(train.Count / (double)batchSizes[0]) > 10 * Math.Ceiling(train.Count / (double)batchSizes[^1]),
+    $"{Math.Ceiling(train.Count / (double)batchSizes[0])} vs {Math.Ceiling(train.Count / (double)batchSizes[^1])} steps");
+Claim.That($"so after the same 6 epochs batch {batchSizes[^1]} has fit the training set less: at least 1.5× the training loss of batch {batchSizes[0]}",
+    batchRuns[^1].Last.TrainLoss >= 1.5 * batchRuns[0].Last.TrainLoss, $"{batchRuns[^1].Last.TrainLoss:F3} vs {batchRuns[0].Last.TrainLoss:F3}");
+
+// The large batch makes far fewer updates per epoch, so with the same learning rate and the same number of epochs it
+// ends less trained. That is not a verdict on large batches — they simply need more epochs or a larger learning rate
+// to make the same progress, and each of their steps is cheaper per example. In practice: pick the batch size for speed
+// and memory, then retune the learning rate (and the number of epochs) for it — larger batches usually tolerate, and
+// need, larger learning rates.
+//
+// ### Dropout
+// Dropout (Srivastava et al., 2014; notebook 06) zeroes each hidden unit with probability $p$ during training and
+// rescales the rest by $1/(1-p)$; at evaluation it does nothing. Trained long enough, the plain network memorizes the
+// training set; dropout fights that. To see it quickly we train on half of the training set (800 examples: the less
+// data, the easier to memorize) for 30 epochs, and measure both sets in evaluation mode:
+Lesson.Section("Dropout");
+
+double[] dropouts = [0.0, 0.5];
+var half = train.Subset([.. Enumerable.Range(0, 800).Select(i => (long)i)], "XOR-sine task (800 examples)");   // Split already shuffled
+var dropoutRuns = dropouts.Select(p =>
+{
+    torch.manual_seed(0);
+    var m = new Mlp(XorSineNet.Sizes, dropout: p);
+    Trainer.Fit(m, half, validation, new TrainOptions { Epochs = 30, BatchSize = 128, Optimizer = Optim.Adam(0.01), Seed = 0, Progress = Progress.None });
+    return (P: p, Train: Trainer.Evaluate(m, half), Valid: Trainer.Evaluate(m, validation));
+}).ToList();
+foreach (var r in dropoutRuns)
+    Console.WriteLine($"dropout {r.P:F1}: train accuracy {r.Train.Accuracy:P1} (loss {r.Train.Loss:F3}), validation accuracy {r.Valid.Accuracy:P1} (loss {r.Valid.Loss:F3}), gap {r.Train.Accuracy - r.Valid.Accuracy:P1}");
+Lesson.Show(Charts.Bars([.. dropoutRuns.Select(r => $"p = {r.P:F1}")],
+    [("train", [.. dropoutRuns.Select(r => r.Train.Accuracy ?? double.NaN)]), ("validation", [.. dropoutRuns.Select(r => r.Valid.Accuracy ?? double.NaN)])],
+    yTitle: "accuracy", title: "Dropout narrows the gap between training and validation accuracy"));
+
+var (noDropout, halfDropout) = (dropoutRuns[0], dropoutRuns[^1]);
+double gapNone = (noDropout.Train.Accuracy - noDropout.Valid.Accuracy)!.Value, gapHalf = (halfDropout.Train.Accuracy - halfDropout.Valid.Accuracy)!.Value;
+Claim.That("without dropout the network fits the training set almost perfectly (≥ 97 % training accuracy)", noDropout.Train.Accuracy >= 0.97, $"{noDropout.Train.Accuracy:P1}");
+Claim.That("dropout 0.5 narrows the train–validation accuracy gap by at least a fifth", gapHalf <= 0.8 * gapNone, $"gap {gapNone:P1} → {gapHalf:P1}");
+Claim.That("and cuts the validation loss by at least a third", halfDropout.Valid.Loss <= noDropout.Valid.Loss * 2 / 3, $"{noDropout.Valid.Loss:F3} → {halfDropout.Valid.Loss:F3}");
+
+// Notice that the validation *loss* reacts much more than the validation *accuracy*: the overfitted network is
+// confidently wrong on the examples it misclassifies, and cross-entropy punishes confidence. Early stopping and dropout
+// are two answers to the same problem; in practice you use both, and tune $p$ like the learning rate — on the
+// validation set.
+//
+// ## Exercises
+//
+// ### Exercise 1: parameters from a list of sizes
+// Write `CountParameters(sizes)` for an `Mlp` built from `sizes` (no batch norm): weights plus biases of every Linear
+// layer. The check compares it with TorchSharp's count for several architectures.
+Lesson.Section("Exercises");
+Lesson.Section("Exercise 1: parameters from a list of sizes");
+
+long CountParameters(int[] sizes)
+{
+    // TODO: Σ over the Linear layers of (inputs + 1) · outputs
+    return 0;
+}
+
+int[][] checkSizes = [[10, 64, 128, 64, 1], [784, 300, 100, 10], [3, 2], [5, 7, 7, 7, 7, 7, 2]];
+Exercise.Check("1", checkSizes.All(s => CountParameters(s) == new Mlp(s).ParameterCount()),
+    "layer l maps sizes[l − 1] inputs to sizes[l] outputs: sizes[l − 1]·sizes[l] weights and sizes[l] biases");
+
+// ### Exercise 2: a Module that registers its layers
+// The class below runs, but an optimizer built from `new TwoLayer().parameters()` would have nothing to train. Fix it
+// so that its parameters are `fc1.weight`, `fc1.bias`, `fc2.weight`, `fc2.bias` (10 → 32 → 1). (`TorchSharp.Modules.Linear`
+// is spelled out because the scratch half has a `Linear` of its own.)
+Lesson.Section("Exercise 2: a Module that registers its layers");
+
+// (class TwoLayer is declared at the end of this file: C# wants types after the top-level statements.)
+
+var twoLayer = new TwoLayer();
+var names = twoLayer.ParameterNames();
+Console.WriteLine($"parameters: [{string.Join(", ", names)}]");
+Exercise.Check("2", names.SequenceEqual(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]) && twoLayer.ParameterCount() == 10 * 32 + 32 + 32 + 1,
+    "call RegisterComponents() at the end of the constructor, after the fields are assigned");
+
+// ### Exercise 3: early stopping by hand
+// Write `StopEpoch(validationLosses, patience)`: given the validation loss of each epoch (epoch 1 first), return the
+// epoch after which early stopping ends training — the first epoch at which `patience` epochs in a row have not
+// improved on the best loss so far (with `minDelta` = 0) — or the last epoch if that never happens.
+Lesson.Section("Exercise 3: early stopping by hand");
+
+int StopEpoch(double[] validationLosses, int patience)
+{
+    // TODO: track the best loss and the number of epochs in a row without improvement
+    return validationLosses.Length;
+}
+
+int Reference(double[] losses, int patience)
+{
+    var rule = new EarlyStopping<double>(patience);
+    for (int e = 0; e < losses.Length; e++)
+        if (!rule.Update(losses[e]) && rule.Stopped) return e + 1;
+    return losses.Length;
+}
+double[][] curves = [[1.0, 0.8, 0.7, 0.75, 0.72, 0.71, 0.9, 0.6], [3, 2, 1, 0.5, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], [1, 1, 1, 1]];
+bool sameStops = curves.All(c => new[] { 1, 2, 3 }.All(p => StopEpoch(c, p) == Reference(c, p)));
+Exercise.Check("3", sameStops, "keep best = +∞ and bad = 0; for each epoch e: if loss < best then best = loss, bad = 0, else bad++ and return e (1-based) when bad == patience");
+
+// ## Takeaways
+// - A `Module` subclass (fields + `RegisterComponents()` + `forward`) is the general form; `Sequential` is for
+//   straight pipelines; a `ModuleList` makes depth and widths runtime values, e.g. from a list of sizes.
+// - The XOR-sine network outputs a logit; `BCEWithLogitsLoss` folds the sigmoid into the loss, exactly and stably.
+// - The training loop: shuffle, minibatch, `zero_grad` → forward → loss → `backward` → `step`, then evaluate without
+//   gradients in `eval()` mode; early stopping keeps the best weights when the validation loss turns up.
+// - Tune hyperparameters on the validation set, log-spaced for the learning rate; report the test set once.
+// - Batch size trades steps per epoch against time per step; dropout narrows the gap between training and validation.
+Lesson.Section("Takeaways");
+
+// Types declared in the notebook's cells (C# wants them after the top-level statements).
+
+class TwoLayer : torch.nn.Module<Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Linear fc1;
+    private readonly TorchSharp.Modules.Linear fc2;
+
+    public TwoLayer() : base("two_layer")
+    {
+        fc1 = torch.nn.Linear(10, 32);
+        fc2 = torch.nn.Linear(32, 1);
+        // TODO: something is missing here
+    }
+
+    public override Tensor forward(Tensor x) => fc2.forward(torch.nn.functional.relu(fc1.forward(x)));
+}
