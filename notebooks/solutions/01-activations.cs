@@ -12,10 +12,9 @@ var l2 = torch.nn.Linear(5, 2);
 var W = l2.weight!.matmul(l1.weight!);
 var b = l2.weight!.matmul(l1.bias!) + l2.bias!;
 //# cell: ex-3
-double[] StableSoftmax(double[] z)
+double[] StableLogSoftmax(double[] z)
 {
-    double m = z.Max();
-    double[] e = z.Select(v => Math.Exp(v - m)).ToArray();
-    double sum = e.Sum();
-    return e.Select(v => v / sum).ToArray();
+    double m = z.Max();                                        // every exponent z − m ≤ 0: nothing overflows
+    double logSum = m + Math.Log(z.Sum(v => Math.Exp(v - m)));  // log Σ e^z, the log-sum-exp trick
+    return z.Select(v => v - logSum).ToArray();                // never the log of a probability that underflowed
 }

@@ -17,4 +17,7 @@ for (int t = 1; t <= 3; t++)
 }
 double mHat = m / (1 - Math.Pow(beta1, 3)), vHat = v / (1 - Math.Pow(beta2, 3));
 //# cell: ex-3
-LrSchedule warmup = new WarmupCosine(5, 15, startFactor: 0.1);
+double WarmupCosineLr(int e) =>
+    e <= 5
+        ? 0.1 + (0.9 * e / 5.0)                                 // linear warmup from 0.1 to 1
+        : 0.5 * (1 + Math.Cos(Math.PI * (e - 5) / 15.0));       // half cosine from 1 to 0 over 15 epochs
