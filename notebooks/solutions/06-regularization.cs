@@ -1,8 +1,6 @@
 // Solutions for notebooks/06-regularization.ipynb. The headless runner replaces each exercise cell with its block.
 //# cell: ex-1
-double myL1 = 1e-3 * someNet.named_parameters()
-    .Where(p => p.name.EndsWith("weight"))
-    .Sum(p => (double)p.parameter.abs().sum().item<float>());
+Tensor SoftThreshold(Tensor w, double t) => w.sign() * (w.abs() - t).clamp_min(0);
 //# cell: ex-2
 Tensor MyDropout(Tensor x, double p, bool train)
 {

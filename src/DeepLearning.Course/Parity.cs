@@ -62,3 +62,52 @@ public static partial class Parity
         return max;
     }
 }
+
+/// <summary>
+/// Several parity reports in one compact table, one line per topic: after the first parity check of a topic has been
+/// shown in full, the rest of a notebook's checks fold into this and are claimed once.
+/// </summary>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
+public sealed record ParityTable(IReadOnlyList<ParityReport> Reports) : IHtmlView
+{
+    /// <summary>The largest difference over every row of every report.</summary>
+    public double MaxAbsDiff => Reports.Count == 0 ? double.NaN : Reports.Max(r => double.IsNaN(r.MaxAbsDiff) ? double.PositiveInfinity : r.MaxAbsDiff);
+
+    /// <summary>True when every report agrees within <paramref name="tolerance"/>.</summary>
+    public bool Agrees(double tolerance = 1e-5) => Reports.Count > 0 && Reports.All(r => r.Agrees(tolerance));
+
+    /// <summary>The topics that do not agree within <paramref name="tolerance"/> (for the claim's evidence).</summary>
+    public IReadOnlyList<string> Disagreeing(double tolerance = 1e-5) => [.. Reports.Where(r => !r.Agrees(tolerance)).Select(r => r.Topic)];
+
+    /// <inheritdoc/>
+    public override string ToString()
+    {
+        var sb = new StringBuilder($"scratch vs TorchSharp, {Reports.Count} checks, max |Δ| = {MaxAbsDiff.ToString("E2", CultureInfo.InvariantCulture)}");
+        foreach (var r in Reports)
+            sb.Append(CultureInfo.InvariantCulture, $"\n  {r.Topic,-30} {r.MaxAbsDiff:E2}  ({string.Join(", ", r.Rows.Select(x => x.Quantity))})");
+        return sb.ToString();
+    }
+
+    /// <inheritdoc/>
+    public string ToHtml()
+    {
+        var sb = new StringBuilder("<table class=\"course-parity\"><caption>scratch vs TorchSharp</caption><tr><th>check</th><th>compared</th><th>max |Δ|</th><th></th></tr>");
+        foreach (var r in Reports)
+            sb.Append("<tr><td>").Append(WebUtility.HtmlEncode(r.Topic)).Append("</td><td>")
+              .Append(WebUtility.HtmlEncode(string.Join(", ", r.Rows.Select(x => x.Quantity)))).Append("</td><td>")
+              .Append(r.MaxAbsDiff.ToString("E2", CultureInfo.InvariantCulture)).Append("</td><td>")
+              .Append(r.Agrees() ? "✅" : "❌").Append("</td></tr>");
+        return sb.Append("</table>").ToString();
+    }
+}
+
+public static partial class Parity
+{
+    /// <summary>Folds <paramref name="reports"/> into one compact table (one line per check).</summary>
+    public static ParityTable Table(params ParityReport[] reports)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        if (reports.Length == 0) throw new ArgumentException("Parity.Table needs at least one report.", nameof(reports));
+        return new ParityTable(reports);
+    }
+}

@@ -29,6 +29,27 @@ switch (command)
             return await new CourseRun(options, Console.Out).RunAsync(interrupt.Token);
         }
 
+    case "book":
+    {
+        // Rebuilds the HTML book from a finished run's report.json and executed notebooks, running nothing.
+        var (bookOptions, bookError) = RunOptions.Parse(args[1..]);
+        if (bookOptions is null)
+        {
+            Console.Error.WriteLine($"error: {bookError}\n\n{RunOptions.Usage}");
+            return 2;
+        }
+        string outDir = Path.GetFullPath(bookOptions.OutDir), report = Path.Combine(outDir, "report.json");
+        if (!File.Exists(report))
+        {
+            Console.Error.WriteLine($"error: no {report}; `run` writes it");
+            return 2;
+        }
+        var run = RunReport.Load(report);
+        var book = new DeepLearning.Notebooks.Book.BookBuilder(outDir).Build(run, Path.GetFullPath(bookOptions.Notebooks));
+        Summary.Print(run, book, outDir, Console.Out);
+        return book.Problems.Count == 0 ? 0 : 1;
+    }
+
     case "worker":
         return await Worker.RunAsync(args[1..]);
 

@@ -2,34 +2,63 @@ using System.Globalization;
 
 namespace DeepLearning.Notebooks;
 
+/// <summary>Which kernel host executes the notebooks.</summary>
+internal enum Client
+{
+    /// <summary>The runner's own .NET Interactive C# kernel, one worker process per notebook (builds the book).</summary>
+    InProcess,
+    /// <summary>The official <c>dotnet-interactive</c> tool's kernel, driven over the Jupyter protocol by nbclient.</summary>
+    Jupyter,
+}
+
 /// <summary>What <c>run</c> does; see <see cref="Usage"/>.</summary>
 internal sealed record RunOptions
 {
     public string Notebooks { get; init; } = "notebooks";
-    public string Out { get; init; } = Path.Combine("artifacts", "book");
+    public Client Client { get; init; } = Client.InProcess;
+    /// <summary>The output folder as given; <see cref="OutDir"/> applies the client's default.</summary>
+    public string? Out { get; init; }
+    /// <summary>An in-process run's output folder whose claims a Jupyter run is compared with.</summary>
+    public string? Compare { get; init; }
     public TimeSpan CellTimeout { get; init; } = TimeSpan.FromSeconds(300);
     public TimeSpan NotebookTimeout { get; init; } = TimeSpan.FromSeconds(600);
     public bool Solutions { get; init; } = true;
     public IReadOnlyList<string> Names { get; init; } = [];
+
+    /// <summary>Where the results go: <c>--out</c>, else artifacts/book (in-process) or artifacts/jupyter.</summary>
+    public string OutDir => Out ?? Path.Combine("artifacts", Client == Client.Jupyter ? "jupyter" : "book");
+
+    /// <summary>The in-process run a Jupyter run compares its claims with: <c>--compare</c>, else artifacts/book.</summary>
+    public string CompareDir => Compare ?? Path.Combine("artifacts", "book");
 
     public const string Usage = """
         DeepLearning.Notebooks — runs the course's notebooks headlessly on the .NET Interactive C# kernel and builds
         an offline HTML book of the results.
 
         usage: DeepLearning.Notebooks run [options] [names...]
+               DeepLearning.Notebooks book [--notebooks DIR] [--out DIR]   (rebuilds the book of a finished run)
 
           names                  notebooks to run: file names, stems or unique prefixes (03, 03-optimizers,
                                  03-optimizers.ipynb); all notebooks in --notebooks when none are given
           --notebooks DIR        folder with the .ipynb files (default: notebooks)
-          --out DIR              where the book, report.json and the executed notebooks go (default: artifacts/book)
+          --out DIR              where the book, report.json and the executed notebooks go (default: artifacts/book;
+                                 with --client jupyter: artifacts/jupyter)
+          --client NAME          inprocess (default): the runner's own C# kernel, and the HTML book;
+                                 jupyter: the official dotnet-interactive tool (pinned in .config/dotnet-tools.json)
+                                 over the Jupyter protocol, through Python's nbclient (Debian: python3-nbclient),
+                                 kernel .net-csharp registered in a private Jupyter path under --out; no book, but
+                                 the ✔/✅ lines of every notebook are compared with an in-process run's
+          --compare DIR          the in-process run to compare with (default: artifacts/book); a notebook whose
+                                 lines differ fails the run; skipped with a note where DIR has no run
           --cell-timeout S       stop a notebook whose cell runs longer than S seconds (default: 300)
           --notebook-timeout S   stop a notebook that runs longer than S seconds in all (default: 600)
           --no-solutions         run exercise cells as learners get them, instead of filling in the solutions
                                  from <notebooks>/solutions/<notebook>.cs
           -h, --help             this text
 
-        Each notebook runs in its own process with its folder as the working directory and COURSE_HEADLESS=1,
-        cell by cell; the first failing or timed-out cell stops that notebook, the others still run.
+        Each notebook runs in its own process (in-process: a worker; jupyter: a kernel) with its folder as the working
+        directory and COURSE_HEADLESS=1, cell by cell; the first failing or timed-out cell stops that notebook, the
+        others still run.
         Exit status: 0 when every notebook passed, 1 when any failed, 2 for a usage error.
         """;
 
@@ -54,6 +83,16 @@ internal sealed record RunOptions
                         : options with { NotebookTimeout = TimeSpan.FromSeconds(seconds) };
                     break;
                 case "--no-solutions": options = options with { Solutions = false }; break;
+                case "--client":
+                    if (!Value(out string? client)) return Missing();
+                    switch (client)
+                    {
+                        case "inprocess" or "in-process": options = options with { Client = Client.InProcess }; break;
+                        case "jupyter": options = options with { Client = Client.Jupyter }; break;
+                        default: return (null, $"--client wants 'inprocess' or 'jupyter', got '{client}'");
+                    }
+                    break;
+                case "--compare": if (Value(out string? compare)) options = options with { Compare = compare! }; else return Missing(); break;
                 default:
                     if (arg.StartsWith('-')) return (null, $"unknown option '{arg}'");
                     names.Add(arg);

@@ -116,10 +116,10 @@ public class MlpTests
     }
 
     [Fact]
-    public void SeedDnn_has_the_seed_architecture()
+    public void XorSineNet_has_the_documented_architecture()
     {
         torch.manual_seed(0);
-        using var net = new SeedDnn();
+        using var net = new XorSineNet();
         Assert.Equal(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias", "fc4.weight", "fc4.bias"], net.ParameterNames());
         Assert.Equal((10 * 64) + 64 + (64 * 128) + 128 + (128 * 64) + 64 + 64 + 1, net.ParameterCount());
         Assert.Equal([[64L, 10], [128, 64], [64, 128], [1, 64]], net.Linears.Select(l => l.weight.shape));
@@ -161,19 +161,19 @@ public class MlpTests
     }
 
     [Fact]
-    public void Seed_data_follows_the_rule_and_a_standard_loop_trains_SeedDnn_past_a_linear_model()
+    public void XorSine_data_follows_the_rule_and_a_standard_loop_trains_XorSineNet_past_a_linear_model()
     {
-        var data = MlpTopic.SeedData(train: 1000, test: 500, seed: 0);
+        var data = MlpTopic.XorSineData(train: 1000, test: 500, seed: 0);
         Assert.Equal([1000L, 10], data.XTrain.shape);
         Assert.Equal([500L, 1], data.YTest.shape);
         var x = data.XTrain.ToNDArray();
         int[] y = data.YTrain.flatten().ToInts();
-        for (int i = 0; i < 20; i++) Assert.Equal(Synthetic.SeedTaskRule(x.Row(i)), y[i]);
+        for (int i = 0; i < 20; i++) Assert.Equal(Synthetic.XorSineRule(x.Row(i)), y[i]);
         Assert.Equal(500, y.Sum());
 
         // The plain PyTorch recipe: logits from forward, BCEWithLogits, Adam.
         torch.manual_seed(0);
-        using var net = new SeedDnn();
+        using var net = new XorSineNet();
         using var optimizer = torch.optim.Adam(net.parameters(), 0.01);
         using var loss = torch.nn.BCEWithLogitsLoss();
         double first = 0, last = 0;
@@ -188,7 +188,7 @@ public class MlpTests
             last = l.item<float>();
         }
         Assert.True(last < first / 2, $"loss {first} → {last}");
-        double accuracy = MlpTopic.SeedAccuracy(net, data.XTest, data.YTest);
+        double accuracy = MlpTopic.XorSineAccuracy(net, data.XTest, data.YTest);
         Assert.True(accuracy > 0.85, $"test accuracy {accuracy}: a linear model stalls near 0.67");
     }
 

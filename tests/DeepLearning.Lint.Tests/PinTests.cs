@@ -8,10 +8,12 @@ public class PinTests
     [Fact]
     public void Every_framework_package_is_pinned_to_what_learners_get()
     {
-        Assert.Equal("0.106.0", Repo.Pins["TorchSharp-cpu"]);
-        Assert.Equal("5.1.0", Repo.Pins["Plotly.NET"]);
-        Assert.Equal("5.0.0", Repo.Pins["Plotly.NET.Interactive"]);
-        Assert.Equal("5.0.0", Repo.Pins["Microsoft.ML.DataView"]);
+        // The official stack the registry serves (older pins are no longer served anywhere).
+        Assert.Equal("0.107.0", Repo.Pins["TorchSharp-cpu"]);
+        Assert.Equal("6.0.0", Repo.Pins["Plotly.NET"]);
+        Assert.Equal("0.14.0", Repo.Pins["Plotly.NET.CSharp"]);
+        Assert.Equal("6.0.0", Repo.Pins["Plotly.NET.Interactive"]);
+        Assert.Equal("6.0.0", Repo.Pins["Microsoft.ML.DataView"]);
         foreach (var id in new[] { "Microsoft.DotNet.Interactive", "Microsoft.DotNet.Interactive.CSharp", "Microsoft.DotNet.Interactive.Documents" })
             Assert.Matches(@"^1\.0\.0-beta\.\d{5}\.\d+$", Repo.Pins[id]);
     }

@@ -8,7 +8,7 @@ namespace DeepLearning.Notebooks.Tests;
 /// </summary>
 public sealed class BookRun : IDisposable
 {
-    public static readonly string[] Notebooks = ["chart", "exercise", "failing", "outputs"];
+    public static readonly string[] Notebooks = ["chart", "exercise", "failing", "math", "outputs"];
 
     public BookRun()
     {

@@ -17,24 +17,24 @@ public partial class BookTests(BookRun run)
             Assert.Contains($"href=\"{stem}.html\"", index, StringComparison.Ordinal);
             Assert.Contains($"href=\"notebooks/{stem}.ipynb\"", index, StringComparison.Ordinal);
         }
-        Assert.Contains("3 of 4 notebooks passed", index, StringComparison.Ordinal);
+        Assert.Contains("4 of 5 notebooks passed", index, StringComparison.Ordinal);
         Assert.Contains("href=\"report.json\"", index, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Pages_share_one_plotly_js_written_from_Plotly_NET()
     {
-        string file = Path.Combine(run.Out, "plotly-2.27.1.min.js");
+        string file = Path.Combine(run.Out, PlotlyAsset.FileName);
         Assert.Equal(PlotlyAsset.Read(), File.ReadAllText(file));
-        Assert.StartsWith("/**\n* plotly.js v2.27.1", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.StartsWith($"/**\n* plotly.js v{PlotlyAsset.Version}\n", File.ReadAllText(file), StringComparison.Ordinal);
 
         string chart = run.Page("chart.html");
         string head = chart[..chart.IndexOf("</head>", StringComparison.Ordinal)];
-        Assert.Contains("<script src=\"plotly-2.27.1.min.js\"></script>", head, StringComparison.Ordinal);
+        Assert.Contains($"<script src=\"{PlotlyAsset.FileName}\"></script>", head, StringComparison.Ordinal);
         Assert.Equal(2, Regex.Count(chart, @"Plotly\.newPlot\(.fig-"));
         Assert.DoesNotContain("data-course-plotly", chart, StringComparison.Ordinal);   // hoisted out of the page
         Assert.InRange(new FileInfo(Path.Combine(run.Out, "chart.html")).Length, 1_000, 200_000);
-        Assert.DoesNotContain("plotly-2.27.1.min.js", run.Page("failing.html"), StringComparison.Ordinal);   // no charts, no plotly
+        Assert.DoesNotContain(PlotlyAsset.FileName, run.Page("failing.html"), StringComparison.Ordinal);   // no charts, no plotly
     }
 
     [Fact]

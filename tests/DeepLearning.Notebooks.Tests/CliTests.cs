@@ -42,11 +42,23 @@ public class CliTests
         Assert.Equal(["03", "01"], options.Names);
 
         var (defaults, _) = RunOptions.Parse([]);
-        Assert.Equal(("notebooks", Path.Combine("artifacts", "book"), true), (defaults!.Notebooks, defaults.Out, defaults.Solutions));
+        Assert.Equal(("notebooks", Path.Combine("artifacts", "book"), true), (defaults!.Notebooks, defaults.OutDir, defaults.Solutions));
+        Assert.Equal(Client.InProcess, defaults.Client);
         Assert.Equal((TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(600)), (defaults.CellTimeout, defaults.NotebookTimeout));
     }
 
+    [Fact]
+    public void The_jupyter_client_writes_to_its_own_folder_and_compares_with_the_book()
+    {
+        var (jupyter, error) = RunOptions.Parse(["--client", "jupyter"]);
+        Assert.Null(error);
+        Assert.Equal((Client.Jupyter, Path.Combine("artifacts", "jupyter"), Path.Combine("artifacts", "book")), (jupyter!.Client, jupyter.OutDir, jupyter.CompareDir));
+        var (explicitly, _) = RunOptions.Parse(["--client", "jupyter", "--out", "o", "--compare", "c"]);
+        Assert.Equal(("o", "c"), (explicitly!.OutDir, explicitly.CompareDir));
+    }
+
     [Theory]
+    [InlineData("--client", "vscode", "--client wants 'inprocess' or 'jupyter', got 'vscode'")]
     [InlineData("--cell-timeout", "0", "--cell-timeout wants a positive number of seconds, got '0'")]
     [InlineData("--notebook-timeout", "soon", "--notebook-timeout wants a positive number of seconds, got 'soon'")]
     [InlineData("--out", null, "--out needs a value")]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeepLearning.Notebooks.Book;
 
 namespace DeepLearning.Notebooks.Tests;
 
@@ -17,10 +18,11 @@ public class CourseFigureTests(ITestOutputHelper output)
         string notebooks = Directory.CreateDirectory(Path.Combine(dir, "notebooks")).FullName;
         // The course's preamble, with the library's absolute path (the notebook is not beside artifacts/).
         string preamble = string.Join("\n",
-            "#r \"nuget: TorchSharp-cpu, 0.106.0\"", "#r \"nuget: Plotly.NET, 5.1.0\"", "#r \"nuget: Plotly.NET.Interactive, 5.0.0\"",
+            "#r \"nuget: TorchSharp-cpu, 0.107.0\"", "#r \"nuget: Plotly.NET, 6.0.0\"", "#r \"nuget: Plotly.NET.CSharp, 0.14.0\"",
+            "#r \"nuget: Plotly.NET.Interactive, 6.0.0\"",
             $"#r \"{Path.Combine(CourseLibrary.Folder, "DeepLearning.Scratch.dll")}\"", $"#r \"{Path.Combine(CourseLibrary.Folder, "DeepLearning.Course.dll")}\"");
         WriteNotebook(Path.Combine(notebooks, "figure.ipynb"), preamble,
-            "new DeepLearning.Course.Figure(Plotly.NET.Chart2D.Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 }), \"squares\")");
+            "new DeepLearning.Course.Figure(Plotly.NET.CSharp.Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 }), \"squares\")");
 
         var result = Runner.Run(TimeSpan.FromMinutes(5), "run", "--notebooks", notebooks, "--out", Path.Combine(dir, "book"));
         output.WriteLine(result.ToString());
@@ -30,11 +32,11 @@ public class CourseFigureTests(ITestOutputHelper output)
         var figure = executed["cells"]![1]!["outputs"]!.AsArray().Single()!;
         string html = BookRun.Text(figure["data"]!["text/html"]);
         Assert.DoesNotContain("dni-treeview", html, StringComparison.Ordinal);   // not formatted as an object's properties
-        Assert.Contains("data-course-plotly=\"2.27.1\"", html, StringComparison.Ordinal);
+        Assert.Contains($"data-course-plotly=\"{PlotlyAsset.Version}\"", html, StringComparison.Ordinal);
         Assert.Contains("class=\"course-figure\"", html, StringComparison.Ordinal);
 
         string page = File.ReadAllText(Path.Combine(dir, "book", "figure.html"));
-        Assert.Contains("<script src=\"plotly-2.27.1.min.js\"></script>", page, StringComparison.Ordinal);
+        Assert.Contains($"<script src=\"{PlotlyAsset.FileName}\"></script>", page, StringComparison.Ordinal);
         Assert.DoesNotContain("data-course-plotly", page, StringComparison.Ordinal);
         Assert.Contains("Plotly.newPlot('fig-", page, StringComparison.Ordinal);
         Assert.True(page.Length < 200_000, $"the page is {page.Length} characters: plotly.js was not hoisted");

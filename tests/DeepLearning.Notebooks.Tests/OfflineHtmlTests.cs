@@ -1,6 +1,7 @@
 using DeepLearning.Notebooks.Book;
 using DeepLearning.Notebooks.Kernel;
 using Plotly.NET;
+using Chart = Plotly.NET.CSharp.Chart;
 
 namespace DeepLearning.Notebooks.Tests;
 
@@ -8,21 +9,21 @@ namespace DeepLearning.Notebooks.Tests;
 public class OfflineHtmlTests
 {
     // A fresh chart each time: Plotly.NET's With* functions change a chart in place.
-    private static GenericChart Chart => Chart2D.Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 });
+    private static GenericChart Squares => Chart.Line<int, int, string>([1, 2, 3], [1, 4, 9]);
     private static readonly string Version = PlotlyAsset.Version;
 
     [Fact]
     public void The_book_ships_the_plotly_js_the_course_pins()
     {
-        Assert.Equal("2.27.1", Version);
-        Assert.Equal("plotly-2.27.1.min.js", PlotlyAsset.FileName);
+        Assert.Equal("2.28.0", Version);   // the bundle Plotly.NET 6.0.0 embeds
+        Assert.Equal("plotly-2.28.0.min.js", PlotlyAsset.FileName);
         Assert.True(PlotlyAsset.Read().Length > 3_000_000);
     }
 
     [Fact]
     public void The_course_figure_fragment_loses_its_inline_plotly_js_and_keeps_its_drawing()
     {
-        string fragment = ChartHtml.Fragment(GenericChart.toJson(Chart), Version, PlotlyAsset.Read());
+        string fragment = ChartHtml.Fragment(GenericChart.toJson(Squares), Version, PlotlyAsset.Read());
         var offline = OfflineHtml.Rewrite(fragment, Version);
         Assert.True(offline.UsesPlotly);
         Assert.False(offline.UsesRequire);
@@ -36,7 +37,7 @@ public class OfflineHtmlTests
     [Fact]
     public void A_Plotly_NET_page_with_plotly_js_inlined_loses_the_bundle()
     {
-        var full = Plotly.NET.Chart.WithDisplayOptions(DisplayOptions.init(PlotlyJSReference: PlotlyJSReference.Full)).Invoke(Chart);
+        var full = WithPlotlyReference(Squares, PlotlyJSReference.Full);
         string html = GenericChart.toEmbeddedHTML(full);
         Assert.True(html.Length > 3_000_000);
         var offline = OfflineHtml.Rewrite(html, Version);
@@ -49,8 +50,8 @@ public class OfflineHtmlTests
     [Fact]
     public void A_CDN_script_tag_is_dropped_for_the_local_copy()
     {
-        string html = GenericChart.toEmbeddedHTML(Chart);   // Plotly.NET's default: <script src="https://cdn.plot.ly/plotly-2.27.1.min.js">
-        Assert.Contains("https://cdn.plot.ly/plotly-2.27.1.min.js", html, StringComparison.Ordinal);
+        string html = GenericChart.toEmbeddedHTML(Squares);   // Plotly.NET's default: <script src="https://cdn.plot.ly/plotly-2.28.0.min.js">
+        Assert.Contains($"https://cdn.plot.ly/plotly-{Version}.min.js", html, StringComparison.Ordinal);
         var offline = OfflineHtml.Rewrite(html, Version);
         Assert.DoesNotContain("cdn.plot.ly", offline.Html, StringComparison.Ordinal);
         Assert.True(offline.UsesPlotly);
@@ -61,8 +62,7 @@ public class OfflineHtmlTests
     public void Plotly_NET_Interactive_require_js_charts_load_local_files()
     {
         // What Plotly.NET.Interactive's own formatter writes: require.js and plotly.js, both from CDNs.
-        var require = Plotly.NET.Chart.WithDisplayOptions(
-            DisplayOptions.init(PlotlyJSReference: PlotlyJSReference.NewRequire($"https://cdn.plot.ly/plotly-{Version}.min"))).Invoke(Chart);
+        var require = WithPlotlyReference(Squares, PlotlyJSReference.NewRequire($"https://cdn.plot.ly/plotly-{Version}.min"));
         string html = GenericChart.toChartHTML(require);
         Assert.Contains("cdnjs.cloudflare.com", html, StringComparison.Ordinal);
 
@@ -95,4 +95,8 @@ public class OfflineHtmlTests
         Assert.False(offline.UsesPlotly);
         Assert.Empty(offline.Problems);
     }
+
+    // Plotly.NET 6 offers display options to C# only as curried F# functions.
+    private static GenericChart WithPlotlyReference(GenericChart chart, PlotlyJSReference reference) =>
+        Plotly.NET.Chart.withDisplayOptions(DisplayOptions.setPlotlyReference(reference).Invoke(new DisplayOptions())).Invoke(chart);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeepLearning.Notebooks.Book;
 
 namespace DeepLearning.Notebooks.Tests;
 
@@ -14,6 +15,7 @@ public class RunnerTests(BookRun run)
         Assert.Equal(Status.Ok, run.Notebook("chart").Status);
         Assert.Equal(Status.Ok, run.Notebook("exercise").Status);
         Assert.Equal(Status.Failed, run.Notebook("failing").Status);
+        Assert.Equal(Status.Ok, run.Notebook("math").Status);
         Assert.Equal(Status.Ok, run.Notebook("outputs").Status);
         Assert.False(run.Report.Passed);
     }
@@ -22,13 +24,13 @@ public class RunnerTests(BookRun run)
     public void Prints_progress_per_cell_and_a_summary_table()
     {
         string output = run.Result.Output;
-        Assert.Contains("[1/4] chart.ipynb", output, StringComparison.Ordinal);
-        Assert.Contains("[4/4] outputs.ipynb", output, StringComparison.Ordinal);
+        Assert.Contains("[1/5] chart.ipynb", output, StringComparison.Ordinal);
+        Assert.Contains("[5/5] outputs.ipynb", output, StringComparison.Ordinal);
         Assert.Matches(@"cell +2/7 +ok +\d+\.\d s +Console\.WriteLine\(""to stdout""\);", output);
         var table = output[output.LastIndexOf("notebook ", StringComparison.Ordinal)..];
         Assert.Matches(@"chart\.ipynb +2/2 +\d+\.\d s +ok", table);
         Assert.Matches(@"failing\.ipynb +1/3 +\d+\.\d s +FAILED at cell 4", table);
-        Assert.Contains("3/4 notebooks passed", table, StringComparison.Ordinal);
+        Assert.Contains("4/5 notebooks passed", table, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -99,7 +101,7 @@ public class RunnerTests(BookRun run)
         Assert.Contains(outputs, o => BookRun.Text(o!["data"]?["text/plain"]).StartsWith("Loading extensions from", StringComparison.Ordinal)
                                       && BookRun.Text(o["data"]?["text/plain"]).Contains("Plotly.NET.Interactive.dll", StringComparison.Ordinal));
         string chart = BookRun.Text(outputs.Single(o => (string?)o!["output_type"] == "execute_result")!["data"]!["text/html"]);
-        Assert.Contains("data-course-plotly=\"2.27.1\"", chart, StringComparison.Ordinal);   // plotly.js inlined, once
+        Assert.Contains($"data-course-plotly=\"{PlotlyAsset.Version}\"", chart, StringComparison.Ordinal);   // plotly.js inlined, once
         Assert.Contains("Plotly.newPlot(", chart, StringComparison.Ordinal);
         Assert.DoesNotContain("src=\"https://cdn.plot.ly", chart, StringComparison.Ordinal);   // not Plotly.NET.Interactive's
         Assert.DoesNotContain("requirejs", chart, StringComparison.Ordinal);                   // require.js-from-CDN output

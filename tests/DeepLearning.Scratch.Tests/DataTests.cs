@@ -394,7 +394,7 @@ public class SyntheticTests
         "moons" => Synthetic.TwoMoons(n, noise, new Rng(seed)),
         "circles" => Synthetic.Circles(n, noise, 0.5, new Rng(seed)),
         "spirals" => Synthetic.Spirals(n, 3, noise, new Rng(seed)),
-        "seed" => Synthetic.SeedTask(n, new Rng(seed)),
+        "seed" => Synthetic.XorSine(n, new Rng(seed)),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -510,12 +510,12 @@ public class SyntheticTests
     }
 
     [Fact]
-    public void SeedTask_labels_follow_the_documented_rule_and_are_not_linearly_separable()
+    public void XorSine_labels_follow_the_documented_rule_and_are_not_linearly_separable()
     {
-        var d = Synthetic.SeedTask(2000, new Rng(3));
+        var d = Synthetic.XorSine(2000, new Rng(3));
         Assert.Equal([2000, 10], d.X.Shape);
         Assert.Equal([1000, 1000], d.ClassCounts());
-        for (int i = 0; i < d.Count; i++) Assert.Equal(Synthetic.SeedTaskRule(d.X.Row(i)), d.Labels[i]);
+        for (int i = 0; i < d.Count; i++) Assert.Equal(Synthetic.XorSineRule(d.X.Row(i)), d.Labels[i]);
 
         // Least squares on ±1 targets (the best linear fit) stays far from the 90 % a small MLP reaches.
         double accuracy = LinearFitAccuracy(d);
@@ -568,7 +568,7 @@ public class SyntheticTests
         Assert.Equal("classes", Assert.Throws<ArgumentOutOfRangeException>(() => Synthetic.Spirals(10, 0, 0, rng)).ParamName);
         Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => Synthetic.Spirals(2, 3, 0, rng)).ParamName);
         Assert.Equal("outlierFraction", Assert.Throws<ArgumentOutOfRangeException>(() => Synthetic.NoisyLine(10, 1, 0, 0, 1.5, rng)).ParamName);
-        Assert.Equal("x", Assert.Throws<ArgumentException>(() => Synthetic.SeedTaskRule(new float[9])).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentException>(() => Synthetic.XorSineRule(new float[9])).ParamName);
     }
 }
 

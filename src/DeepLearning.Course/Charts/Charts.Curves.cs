@@ -1,6 +1,8 @@
 using DeepLearning.Scratch;
 using Plotly.NET;
+using Plotly.NET.CSharp;
 using Plotly.NET.LayoutObjects;
+using Chart = Plotly.NET.CSharp.Chart;
 
 namespace DeepLearning.Course;
 
@@ -130,8 +132,8 @@ public static partial class Charts
                     .With("text", "early stop").With("showarrow", false).With("xanchor", "left").With("yanchor", "top")
                     .With("font", new { size = 11, color = Mark }));
         }
-        if (shapes.Count > 0) chart = chart.WithShapes(shapes, Append: true);
-        if (notes.Count > 0) chart = chart.WithAnnotations(notes, Append: true);
+        if (shapes.Count > 0) chart = chart.WithShapes(shapes);
+        if (notes.Count > 0) chart = chart.WithAnnotations(notes);
         return Finish(chart, title, 420);
     }
 
@@ -272,8 +274,8 @@ public static partial class Charts
             NotEmptyValues(values, nameof(series), $"{label}.Values");
             SameLength(categories.Count, values.Count, nameof(series), $"{label}.Values", "categories");
             var text = values.Select(v => double.IsNaN(v) ? "NaN" : double.IsInfinity(v) ? (v > 0 ? "∞" : "−∞") : Num(v)).ToArray();
-            traces.Add(Chart2D.Chart.Column<double, string, string, double, double>(
-                    values: values, Keys: categories.ToArray(), Name: name, MarkerColor: Color.fromString(ColorOf(i)),
+            traces.Add(Chart.Column<double, string, string>(
+                    values, Keys: categories.ToArray(), Name: name, MarkerColor: Color.fromString(ColorOf(i)),
                     MultiText: text, TextPosition: StyleParam.TextPosition.Outside, UseDefaults: false)
                 .WithTraceInfo(LegendGroup: name));
         }

@@ -1,5 +1,7 @@
 using DeepLearning.Scratch;
 using Plotly.NET;
+using Plotly.NET.CSharp;
+using Chart = Plotly.NET.CSharp.Chart;
 
 namespace DeepLearning.Course;
 
@@ -105,8 +107,8 @@ public static partial class Charts
             var (name, edges, counts) = layers[i];
             double[] centers = [.. Enumerable.Range(0, counts.Count).Select(b => (edges[b] + edges[b + 1]) / 2)];
             double[] widths = [.. Enumerable.Range(0, counts.Count).Select(b => edges[b + 1] - edges[b])];
-            var chart = Chart2D.Chart.Column<double, double, string, double, double>(
-                values: counts, Keys: centers, Name: name, ShowLegend: showLegend, MarkerColor: Color.fromString(ColorOf(i)),
+            var chart = Chart.Column<double, double, string>(
+                counts, Keys: centers, Name: name, ShowLegend: showLegend, MarkerColor: Color.fromString(ColorOf(i)),
                 MultiWidth: widths, Opacity: overlay ? 0.55 : 0.9, UseDefaults: false);
             return chart.WithTraceInfo(LegendGroup: name);
         }

@@ -57,7 +57,7 @@ public static partial class Charts
             .WithXAxis(Axis("predicted", categories: true).With("showgrid", false).With("ticks", "").With("constrain", "domain"))
             .WithYAxis(Axis("actual", categories: true).With("showgrid", false).With("ticks", "")
                 .With("autorange", "reversed").With("scaleanchor", "x").With("constrain", "domain"))
-            .WithAnnotations(cells, Append: true);
+            .WithAnnotations(cells);
         int height = Math.Clamp(170 + (36 * classes), 320, 720);
         return Finish(chart, $"{title} (accuracy {100.0 * correct / actual.Length:F1} %)", height, showLegend: false,
             left: 70, bottom: 60);
@@ -228,8 +228,8 @@ public static partial class Charts
         var chart = GenericChart.ofTraceObject(false, heatmap)
             .WithXAxis(Hidden())
             .WithYAxis(Hidden().With("autorange", "reversed").With("scaleanchor", "x").With("scaleratio", 1))
-            .WithAnnotations(labels, Append: true)
-            .WithShapes(frames, Append: true);
+            .WithAnnotations(labels)
+            .WithShapes(frames);
         int height = (int)Math.Ceiling(totalH * scale) + 48 + 10 + 4;
         return Finish(chart, title, height, showLegend: false, left: 10, right: sharedScale ? 60 : 10, bottom: 10);
     }

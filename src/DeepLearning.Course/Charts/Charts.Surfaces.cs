@@ -44,7 +44,7 @@ public static partial class Charts
             string color = ColorOf(i);
             var px = points.Select(p => p.X).ToArray();
             var py = points.Select(p => p.Y).ToArray();
-            traces.Add(Line(px, py, name, color, markers: true, width: 2).WithMarkerStyle(Size: 4));
+            traces.Add(Line(px, py, name, color, markers: true, width: 2, markerSize: 4));
             int first = Array.FindIndex(px, (v) => double.IsFinite(v)), last = Array.FindLastIndex(px, (v) => double.IsFinite(v));
             if (first >= 0 && double.IsFinite(py[first]))
                 traces.Add(Points([px[first]], [py[first]], $"{name} start", color, CircleOpen, size: 13, showLegend: false, group: name));

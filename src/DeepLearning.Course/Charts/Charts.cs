@@ -1,8 +1,9 @@
 using System.Globalization;
-using Microsoft.FSharp.Core;
 using Plotly.NET;
+using Plotly.NET.CSharp;
 using Plotly.NET.LayoutObjects;
 using Plotly.NET.TraceObjects;
+using Chart = Plotly.NET.CSharp.Chart;   // Plotly.NET.CSharp's chart builders take C# optional arguments
 
 namespace DeepLearning.Course;
 
@@ -33,14 +34,15 @@ public static partial class Charts
     // White background, light grid, Tableau colors; the template's xaxis/yaxis apply to every subplot's axes.
     // A new one per figure: Plotly.NET merges layouts in place, so a shared instance could be changed by a learner's Combine.
     private static Template CourseTemplate() => Template.init<Trace>(
-        Layout.init<string>(
-            Font: Font.init(Family: StyleParam.FontFamily.Arial, Size: 13, Color: Color.fromString(Ink)),
-            PaperBGColor: Color.fromString("white"),
-            PlotBGColor: Color.fromString("white"),
-            HoverMode: StyleParam.HoverMode.Closest,
-            Colorway: Color.fromColors(Palette.Select(Color.fromString)))
-        .SetLinearAxis(StyleParam.SubPlotId.NewXAxis(1), TemplateAxis())
-        .SetLinearAxis(StyleParam.SubPlotId.NewYAxis(1), TemplateAxis()));
+        new Layout()
+            .With("font", new { family = "Arial", size = 13, color = Ink })
+            .With("paper_bgcolor", "white")
+            .With("plot_bgcolor", "white")
+            .With("hovermode", "closest")
+            .With("colorway", Palette.ToArray())
+            .SetLinearAxis(StyleParam.SubPlotId.NewXAxis(1), TemplateAxis())
+            .SetLinearAxis(StyleParam.SubPlotId.NewYAxis(1), TemplateAxis()),
+        TraceTemplates: null);   // F# option: null is None
 
     private static LinearAxis TemplateAxis() => new LinearAxis()
         .With("showline", true).With("linecolor", "#9a9a9a").With("ticks", "outside").With("tickcolor", "#9a9a9a")
@@ -54,7 +56,7 @@ public static partial class Charts
     /// <summary>Sets a plotly.js attribute (names as in plotly.com/javascript/reference) and returns the object.</summary>
     private static T With<T>(this T obj, string attribute, object value) where T : DynamicObj.DynamicObj
     {
-        obj.SetValue(attribute, value);
+        obj.SetProperty(attribute, value);
         return obj;
     }
 
@@ -71,16 +73,14 @@ public static partial class Charts
     /// <summary>A line (optionally with markers) in one color; dashed for the "second" curve of a pair.</summary>
     private static GenericChart Line<TX>(IEnumerable<TX> x, IEnumerable<double> y, string name, string color,
         bool dashed = false, bool markers = false, bool showLegend = true, string? group = null, double width = 2,
-        bool steps = false) where TX : IConvertible
+        bool steps = false, int markerSize = 6) where TX : IConvertible
     {
-        var line = Plotly.NET.Line.init(
-            Color: Color.fromString(color), Width: width,
-            Dash: dashed ? StyleParam.DrawingStyle.Dash : StyleParam.DrawingStyle.Solid,
-            Shape: steps ? StyleParam.Shape.Hv : StyleParam.Shape.Linear);
-        var chart = Chart2D.Chart.Scatter<TX, double, string>(
-            x: x, y: y, mode: markers ? StyleParam.Mode.Lines_Markers : StyleParam.Mode.Lines,
+        var line = new Plotly.NET.Line().With("color", color).With("width", width)
+            .With("dash", dashed ? "dash" : "solid").With("shape", steps ? "hv" : "linear");
+        var chart = Chart.Scatter<TX, double, string>(
+            x, y, markers ? StyleParam.Mode.Lines_Markers : StyleParam.Mode.Lines,
             Name: name, ShowLegend: showLegend, Line: line,
-            Marker: Marker.init(Color: Color.fromString(color), Size: 6), UseDefaults: false);
+            Marker: new Marker().With("color", color).With("size", markerSize), UseDefaults: false);
         return chart.WithTraceInfo(LegendGroup: group ?? name);
     }
 
@@ -89,12 +89,11 @@ public static partial class Charts
         StyleParam.MarkerSymbol? symbol = null, int size = 7, bool showLegend = true, string? group = null,
         string? outline = null, double opacity = 1.0)
     {
-        var marker = Marker.init(
-            Color: Color.fromString(color), Size: size, Symbol: symbol ?? StyleParam.MarkerSymbol.Circle,
-            Opacity: opacity,
-            Outline: Plotly.NET.Line.init(Color: Color.fromString(outline ?? color), Width: outline is null ? 0 : 1));
-        var chart = Chart2D.Chart.Point<double, double, string>(
-            x: x, y: y, Name: name, ShowLegend: showLegend, Marker: marker, UseDefaults: false);
+        var marker = new Marker().With("color", color).With("size", size).With("opacity", opacity)
+            .With("line", new Plotly.NET.Line().With("color", outline ?? color).With("width", outline is null ? 0 : 1));
+        var chart = Chart.Point<double, double, string>(
+            x, y, Name: name, ShowLegend: showLegend, Marker: marker,
+            MarkerSymbol: symbol ?? StyleParam.MarkerSymbol.Circle, UseDefaults: false);
         return chart.WithTraceInfo(LegendGroup: group ?? name);
     }
 
@@ -109,11 +108,10 @@ public static partial class Charts
         bool titled = panels.Any(p => p.Title is not null);
         columns = Math.Clamp(columns, 1, cells.Count);
         int rows = (cells.Count + columns - 1) / columns;
-        return Chart.Grid<string[], List<GenericChart>>(
-                rows, columns, SubPlotTitles: titled ? FSharpOption<string[]>.Some([.. panels.Select(p => p.Title ?? "")]) : FSharpOption<string[]>.None,
-                SubPlotTitleFont: Font.init(Size: 13, Color: Color.fromString(Ink)),
-                XGap: xGap, YGap: yGap)
-            .Invoke(cells);
+        return titled
+            ? Chart.Grid(cells, rows, columns, SubPlotTitles: panels.Select(p => p.Title ?? "").ToArray(),
+                SubPlotTitleFont: new Font().With("size", 13).With("color", Ink), XGap: xGap, YGap: yGap)
+            : Chart.Grid(cells, rows, columns, XGap: xGap, YGap: yGap);
     }
 
     /// <summary>
@@ -126,16 +124,15 @@ public static partial class Charts
         int legendHeight = showLegend ? LegendHeight(chart) : 0;
         int top = 48 + legendHeight + extraTop;
         height += legendHeight;
-        var legend = Legend.init(
-            Orientation: StyleParam.Orientation.Horizontal, X: 0.0, XAnchor: StyleParam.XAnchorPosition.Left,
-            Y: 1.0, YAnchor: StyleParam.YAnchorPosition.Bottom, Font: Font.init(Size: 11),
-            BGColor: Color.fromString("rgba(255,255,255,0.8)"));
+        var legend = new Legend().With("orientation", "h").With("x", 0.0).With("xanchor", "left")
+            .With("y", 1.0).With("yanchor", "bottom").With("font", new { size = 11 })
+            .With("bgcolor", "rgba(255,255,255,0.8)");
         var layout = new Layout()
             .With("title", new { text = title, x = 0.0, xref = "paper", y = 1.0, yref = "container", yanchor = "top", pad = new { t = 12 }, font = new { size = 16 } })
             .With("showlegend", legendHeight > 0).With("legend", legend).With("height", height).With("autosize", true)
             .With("margin", new { l = left, r = right, t = top, b = bottom });
         var styled = chart.WithTemplate(CourseTemplate()).WithLayout(layout)
-            .WithConfig(Config.init(Responsive: true, Displaylogo: false));
+            .WithConfig(new Config().With("responsive", true).With("displaylogo", false));
         return new Figure(styled, title, height);
     }
 
@@ -144,8 +141,8 @@ public static partial class Charts
     private static int LegendHeight(GenericChart chart)
     {
         var groups = GenericChart.getTraces(chart)
-            .Where(t => t.TryGetTypedValue<bool>("showlegend") is not { } shown || shown.Value)
-            .Select(t => (Name: t.TryGetTypedValue<string>("name")?.Value ?? "", Group: t.TryGetTypedValue<string>("legendgroup")?.Value))
+            .Where(t => t.TryGetTypedPropertyValue<bool>("showlegend") is not { } shown || shown.Value)
+            .Select(t => (Name: t.TryGetTypedPropertyValue<string>("name")?.Value ?? "", Group: t.TryGetTypedPropertyValue<string>("legendgroup")?.Value))
             .GroupBy(e => e.Group ?? e.Name)
             .Select(g => (Width: 45 + (6.5 * g.Max(e => e.Name.Length)), Entries: g.Count()))
             .ToList();

@@ -32,8 +32,14 @@ public sealed class Figure : IHtmlView
     /// <summary>Height in pixels.</summary>
     public int Height { get; }
 
+    // Plotly.NET embeds exactly one bundle, "Plotly.NET.plotly-<version>.min.js" (2.28.0 in Plotly.NET 6.0.0); reading
+    // the name keeps the course right when the pin moves.
+    private static readonly Lazy<string> PlotlyResource = new(() => typeof(GenericChart).Assembly.GetManifestResourceNames()
+        .SingleOrDefault(n => n.StartsWith("Plotly.NET.plotly-", StringComparison.Ordinal) && n.EndsWith(".min.js", StringComparison.Ordinal))
+        ?? throw new InvalidOperationException($"Plotly.NET {typeof(GenericChart).Assembly.GetName().Version} embeds no plotly-<version>.min.js."));
+
     /// <summary>The plotly.js version Plotly.NET embeds.</summary>
-    public static string PlotlyJsVersion => "2.27.1";
+    public static string PlotlyJsVersion => PlotlyResource.Value["Plotly.NET.plotly-".Length..^".min.js".Length];
 
     /// <summary>Data, layout and config as Plotly JSON (what tests inspect).</summary>
     public JsonObject Json => JsonNode.Parse(GenericChart.toJson(Chart))!.AsObject();
@@ -44,10 +50,7 @@ public sealed class Figure : IHtmlView
     /// <summary>plotly.js itself, read from Plotly.NET's embedded resource.</summary>
     public static string PlotlyJs()
     {
-        var assembly = typeof(GenericChart).Assembly;
-        string name = $"Plotly.NET.plotly-{PlotlyJsVersion}.min.js";
-        using var stream = assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"Plotly.NET {assembly.GetName().Version} does not embed {name}; the course expects plotly.js {PlotlyJsVersion}.");
+        using var stream = typeof(GenericChart).Assembly.GetManifestResourceStream(PlotlyResource.Value)!;
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

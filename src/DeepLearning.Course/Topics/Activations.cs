@@ -260,10 +260,19 @@ public sealed record DepthGradients(string Activation, double[] WeightGradientNo
 {
     /// <summary>‖∂L/∂W₁‖ / ‖∂L/∂W_depth‖: ≈ 1 when the gradient reaches the first layer intact, ≪ 1 when it vanishes on the way.</summary>
     public double FirstToLast => WeightGradientNorms[0] / WeightGradientNorms[^1];
+
+    /// <summary>
+    /// ‖∂L/∂h_{l−1}‖ for l = 1 … depth: the backward signal arriving at the input of layer l (h₀ is the network's
+    /// input), the quantity W_lᵀ(φ′(z_l) ⊙ ∂L/∂h_l) whose product over layers vanishes or explodes.
+    /// </summary>
+    public double[] SignalGradientNorms { get; init; } = [];
+
+    /// <summary>‖∂L/∂h₀‖ / ‖∂L/∂h_{depth−1}‖: how much of the backward signal survives from the last layer's input to the first's.</summary>
+    public double SignalFirstToLast => SignalGradientNorms.Length == 0 ? double.NaN : SignalGradientNorms[0] / SignalGradientNorms[^1];
 }
 
 /// <summary>Lesson 1's experiments: why nonlinearity, dying ReLUs, saturation, and the f/f′ tables the charts draw.</summary>
-public static class ActivationExperiments
+public static partial class ActivationExperiments
 {
     /// <summary>
     /// Builds a stack of <c>torch.nn.Linear</c> layers of the given <paramref name="sizes"/> with no activation, composes
@@ -462,7 +471,8 @@ public static class ActivationExperiments
     /// <summary>
     /// Sends a batch of N(0, 1) inputs through <paramref name="depth"/> Linear(width, width) layers, each followed by
     /// <paramref name="activation"/>, with Xavier-normal weights (gain 1, Glorot &amp; Bengio 2010) and zero biases;
-    /// backpropagates an N(0, 1) upstream gradient from the output and reports every layer's weight-gradient norm.
+    /// backpropagates an N(0, 1) upstream gradient from the output and reports every layer's weight-gradient norm and the
+    /// norm of the backward signal ∂L/∂h arriving at every layer's input.
     /// Each layer multiplies the backward signal by f′(z): with sigmoid (σ′ ≤ ¼) it shrinks about 4× per layer, so the
     /// first layer gets a tiny fraction of the last layer's gradient; with tanh, ReLU or GELU it arrives about intact.
     /// </summary>
@@ -488,11 +498,18 @@ public static class ActivationExperiments
                 InitLab.Fill(layer.weight!, InitScheme.XavierNormal);
                 layer.bias!.zero_();
             }
-            var h = torch.randn(batch, width);
-            foreach (var layer in layers) h = TorchActivations.Apply(act, layer.forward(h));
+            var h = torch.randn(batch, width).requires_grad_();
+            var inputs = new List<Tensor>();   // h_{l−1}, the input of layer l, kept to read ∂L/∂h_{l−1}
+            foreach (var layer in layers)
+            {
+                if (inputs.Count > 0) h.retain_grad();
+                inputs.Add(h);
+                h = TorchActivations.Apply(act, layer.forward(h));
+            }
             h.backward([torch.randn_like(h)]);
             double[] norms = [.. layers.Select(layer => (double)layer.weight!.grad!.norm().item<float>())];
-            return new DepthGradients(act, norms);
+            double[] signal = [.. inputs.Select(x => (double)x.grad!.norm().item<float>())];
+            return new DepthGradients(act, norms) { SignalGradientNorms = signal };
         }
         finally
         {

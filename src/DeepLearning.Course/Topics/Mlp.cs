@@ -9,14 +9,14 @@ using static TorchSharp.torch.nn;
 
 namespace DeepLearning.Course;
 
-/// <summary>One way of writing the seed network, and how it compares with the Module subclass.</summary>
+/// <summary>One way of writing the XOR-sine network, and how it compares with the Module subclass.</summary>
 /// <param name="Style">"Module subclass", "Sequential" or "ModuleList".</param>
 /// <param name="Parameters">The number of learnable values.</param>
 /// <param name="ParameterNames">The state-dict names, in order.</param>
 /// <param name="MaxAbsDiff">max |output − the subclass's output| on the same batch after copying the subclass's weights.</param>
 public sealed record ModuleStyle(string Style, long Parameters, IReadOnlyList<string> ParameterNames, double MaxAbsDiff);
 
-/// <summary>The seed network written three ways (see <see cref="MlpTopic.ThreeWays"/>).</summary>
+/// <summary>The XOR-sine network written three ways (see <see cref="MlpTopic.ThreeWays"/>).</summary>
 public sealed record ModuleStyles(IReadOnlyList<ModuleStyle> Styles)
 {
     /// <summary>True when all three have the same parameter count and give identical outputs.</summary>
@@ -25,7 +25,7 @@ public sealed record ModuleStyles(IReadOnlyList<ModuleStyle> Styles)
     /// <inheritdoc/>
     public override string ToString()
     {
-        var sb = new StringBuilder("The seed network (10→64→128→64→1) written three ways:");
+        var sb = new StringBuilder("The XOR-sine network (10→64→128→64→1) written three ways:");
         foreach (var s in Styles)
             sb.Append(CultureInfo.InvariantCulture,
                 $"\n  {s.Style,-16} {s.Parameters,7:N0} parameters, max |Δ output| = {s.MaxAbsDiff:G3}, names {string.Join(", ", s.ParameterNames.Take(3))}, …");
@@ -33,32 +33,32 @@ public sealed record ModuleStyles(IReadOnlyList<ModuleStyle> Styles)
     }
 }
 
-/// <summary>The seed task as tensors: x [N, 10] float32, y [N, 1] float32 in {0, 1} (the BCEWithLogits target layout).</summary>
-public sealed record SeedTensors(Tensor XTrain, Tensor YTrain, Tensor XTest, Tensor YTest);
+/// <summary>The XOR-sine task as tensors: x [N, 10] float32, y [N, 1] float32 in {0, 1} (the BCEWithLogits target layout).</summary>
+public sealed record XorSineTensors(Tensor XTrain, Tensor YTrain, Tensor XTest, Tensor YTest);
 
 /// <summary>
 /// Lesson 8 (deep MLPs): the three ways to write a network in TorchSharp — a <c>Module</c> subclass with one field
-/// per layer (<see cref="SeedDnn"/>), <c>nn.Sequential</c>, and a <c>ModuleList</c> looped over in forward
-/// (<see cref="Mlp"/>) — and the seed network's data.
+/// per layer (<see cref="XorSineNet"/>), <c>nn.Sequential</c>, and a <c>ModuleList</c> looped over in forward
+/// (<see cref="Mlp"/>) — and the XOR-sine network's data.
 /// </summary>
 public static class MlpTopic
 {
     /// <summary>
-    /// The seed network as <c>nn.Sequential</c> with named layers: fc1, relu1, fc2, relu2, fc3, relu3, fc4. Its
-    /// state-dict names (fc1.weight, …) are the same as <see cref="SeedDnn"/>'s, so their state dicts interchange.
+    /// The XOR-sine network as <c>nn.Sequential</c> with named layers: fc1, relu1, fc2, relu2, fc3, relu3, fc4. Its
+    /// state-dict names (fc1.weight, …) are the same as <see cref="XorSineNet"/>'s, so their state dicts interchange.
     /// </summary>
-    public static Sequential SeedDnnSequential() =>
+    public static Sequential XorSineNetSequential() =>
         Sequential(
             ("fc1", Linear(10, 64)), ("relu1", ReLU()),
             ("fc2", Linear(64, 128)), ("relu2", ReLU()),
             ("fc3", Linear(128, 64)), ("relu3", ReLU()),
             ("fc4", Linear(64, 1)));
 
-    /// <summary>The seed network as an <see cref="Mlp"/> (a ModuleList inside): layers.0, layers.2, … are its Linears.</summary>
-    public static Mlp SeedDnnMlp() => new(SeedDnn.Sizes);
+    /// <summary>The XOR-sine network as an <see cref="Mlp"/> (a ModuleList inside): layers.0, layers.2, … are its Linears.</summary>
+    public static Mlp XorSineNetMlp() => new(XorSineNet.Sizes);
 
     /// <summary>
-    /// Builds the seed network as a Module subclass, as a Sequential and as a ModuleList-based Mlp; copies the
+    /// Builds the XOR-sine network as a Module subclass, as a Sequential and as a ModuleList-based Mlp; copies the
     /// subclass's weights into the other two and runs all three on the same random batch. Same parameter count,
     /// identical outputs: the three styles are three spellings of one function.
     /// </summary>
@@ -66,9 +66,9 @@ public static class MlpTopic
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be ≥ 1, got {batch}.");
         torch.manual_seed(seed);
-        using var subclass = new SeedDnn();
-        using var sequential = SeedDnnSequential();
-        using var list = SeedDnnMlp();
+        using var subclass = new XorSineNet();
+        using var sequential = XorSineNetSequential();
+        using var list = XorSineNetMlp();
         sequential.CopyParametersFrom(subclass);
         list.CopyParametersFrom(subclass);
         using var noGrad = torch.no_grad();
@@ -84,19 +84,19 @@ public static class MlpTopic
     }
 
     /// <summary>
-    /// The seed task (<see cref="Synthetic.SeedTask"/>) as tensors: <paramref name="train"/> and <paramref name="test"/>
+    /// The XOR-sine task (<see cref="Synthetic.XorSine"/>) as tensors: <paramref name="train"/> and <paramref name="test"/>
     /// examples drawn independently from the same distribution, seeded.
     /// </summary>
-    public static SeedTensors SeedData(int train = 1000, int test = 1000, int seed = 0)
+    public static XorSineTensors XorSineData(int train = 1000, int test = 1000, int seed = 0)
     {
         var rng = new Rng((ulong)seed);
-        var trainSet = Synthetic.SeedTask(train, rng.Fork());
-        var testSet = Synthetic.SeedTask(test, rng.Fork());
-        return new SeedTensors(trainSet.X.ToTensor(), Targets(trainSet.Labels), testSet.X.ToTensor(), Targets(testSet.Labels));
+        var trainSet = Synthetic.XorSine(train, rng.Fork());
+        var testSet = Synthetic.XorSine(test, rng.Fork());
+        return new XorSineTensors(trainSet.X.ToTensor(), Targets(trainSet.Labels), testSet.X.ToTensor(), Targets(testSet.Labels));
     }
 
     /// <summary>The fraction of rows whose predicted class (logit &gt; 0) equals the 0/1 target y [N, 1].</summary>
-    public static double SeedAccuracy(SeedDnn model, Tensor x, Tensor y)
+    public static double XorSineAccuracy(XorSineNet model, Tensor x, Tensor y)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(y);

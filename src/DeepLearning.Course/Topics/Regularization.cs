@@ -260,7 +260,7 @@ public static class RegularizationExperiments
 
     /// <summary>
     /// A linear model (features → 1; only the first <paramref name="informative"/> features matter) trained by full-batch
-    /// gradient descent (torch.optim.SGD with cosine annealing to 0) with no penalty, L1 and L2 on its weights: L1 drives
+    /// gradient descent (torch.optim.SGD whose learning rate is annealed to 0 by a cosine schedule over the steps) with no penalty, L1 and L2 on its weights: L1 drives
     /// the useless weights to (about) exactly 0, L2 only shrinks them. Reports each run's weights and the fraction with
     /// |w| &lt; <paramref name="threshold"/>.
     /// </summary>
@@ -280,18 +280,8 @@ public static class RegularizationExperiments
         Check.Positive(lr, nameof(lr));
         Check.Positive(threshold, nameof(threshold));
 
-        var rng = new Rng(unchecked((ulong)seed));
-        var x = rng.NormalArray<float>(0, 1, n, features);
-        var y = new NDArray<float>([n, 1]);
-        for (int i = 0; i < n; i++)
-        {
-            double s = rng.Normal(0, 0.1);
-            for (int j = 0; j < informative; j++) s += (j % 2 == 0 ? 2.0 : -1.5) * x[i, j];
-            y[i] = (float)s;
-        }
-
         using var scope = torch.NewDisposeScope();
-        var (xt, yt) = (x.ToTensor(), y.ToTensor());
+        var (xt, yt) = SparseLinearData(features, informative, n, seed);
         return [Run("none"), Run("L1"), Run("L2")];
 
         SparsityRun Run(string penalty)
@@ -317,6 +307,29 @@ public static class RegularizationExperiments
             double[] w = [.. weights[0].ToNDArray().Data.Select(v => (double)v)];
             return new SparsityRun(penalty, penalty == "none" ? 0 : lambda, w, w.Count(v => Math.Abs(v) < threshold) / (double)w.Length, threshold, dataLoss);
         }
+    }
+
+    /// <summary>
+    /// The data of <see cref="L1VsL2"/>, for learners' own loops: x [n, features] ~ N(0, 1) and y [n, 1] =
+    /// 2·x₀ − 1.5·x₁ + 2·x₂ − … over the first <paramref name="informative"/> features, plus N(0, 0.1²) noise; the
+    /// other features do not matter. Seeded (the same draw as L1VsL2 with the same seed).
+    /// </summary>
+    public static (Tensor X, Tensor Y) SparseLinearData(int features = 20, int informative = 3, int n = 200, int seed = 0)
+    {
+        TopicArgs.AtLeast(features, 1, nameof(features));
+        if (informative < 0 || informative > features)
+            throw new ArgumentOutOfRangeException(nameof(informative), informative, $"informative must be in [0, {features}], got {informative}.");
+        TopicArgs.AtLeast(n, 1, nameof(n));
+        var rng = new Rng(unchecked((ulong)seed));
+        var x = rng.NormalArray<float>(0, 1, n, features);
+        var y = new NDArray<float>([n, 1]);
+        for (int i = 0; i < n; i++)
+        {
+            double s = rng.Normal(0, 0.1);
+            for (int j = 0; j < informative; j++) s += (j % 2 == 0 ? 2.0 : -1.5) * x[i, j];
+            y[i] = (float)s;
+        }
+        return (x.ToTensor(), y.ToTensor());
     }
 
     internal static void CheckP(double p)

@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using DeepLearning.Notebooks.Execution;
 using Markdig;
+using Markdig.Renderers;
+using Markdig.Syntax;
 using Microsoft.DotNet.Interactive.Documents;
 
 namespace DeepLearning.Notebooks.Book;
@@ -13,16 +15,17 @@ internal sealed record BookResult(string Index, IReadOnlyList<string> Pages, IRe
 
 /// <summary>
 /// The static HTML book: one page per notebook (Markdown rendered, code, outputs, per-cell time and status) and an
-/// index, from the executed notebooks and the run report. Every page loads one shared copy of plotly.js
-/// (<see cref="PlotlyAsset"/>) from the book's folder, so charts render without network access.
+/// index (title, objectives, run time and status of every notebook), from the executed notebooks and the run report.
+/// Formulas are typeset at build time by KaTeX (<see cref="BookMath"/>); every page with charts loads one shared
+/// copy of plotly.js (<see cref="PlotlyAsset"/>) from the book's folder, so the book works without network access.
 /// </summary>
-internal sealed partial class BookBuilder(string outDir)
+internal sealed partial class BookBuilder(string outDir, string? katexDir = null)
 {
     /// <summary>Subfolder of the book with the executed notebooks.</summary>
     public const string ExecutedFolder = "notebooks";
     private const string CssFile = "book.css";
 
-    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
+    private static readonly MarkdownPipeline Markdown = new MarkdownPipelineBuilder().UseAdvancedExtensions().Use<BookMath.MultilineMathExtension>().Build();
 
     /// <summary>Removes what an earlier run wrote (and nothing else), so the book shows only this run.</summary>
     public static void Clean(string outDir)
@@ -33,6 +36,8 @@ internal sealed partial class BookBuilder(string outDir)
         string executed = Path.Combine(outDir, ExecutedFolder);
         if (Directory.Exists(executed))
             foreach (string file in Directory.GetFiles(executed, "*.ipynb")) File.Delete(file);
+        string katex = Path.Combine(outDir, BookMath.Folder);
+        if (Directory.Exists(katex)) Directory.Delete(katex, recursive: true);
         string work = Path.Combine(outDir, ".work");
         if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
     }
@@ -42,42 +47,62 @@ internal sealed partial class BookBuilder(string outDir)
         Directory.CreateDirectory(outDir);
         File.WriteAllText(Path.Combine(outDir, CssFile), Style);
         var problems = new List<string>();
-        var pages = new List<string>();
+        var pages = new List<(string Path, string Html)>();
+        var objectives = new Dictionary<string, string>();
+        var math = new BookMath(katexDir ?? BookMath.DefaultDirectory);
         bool plotly = false, require = false;
         for (int i = 0; i < run.Notebooks.Count; i++)
         {
             var report = run.Notebooks[i];
             string executed = Path.Combine(outDir, report.Executed);
             string source = report.Executed.Length > 0 && File.Exists(executed) ? executed : Path.Combine(notebooksDir, report.Name);
-            var page = Page(report, NotebookExecutor.Read(source), notebooksDir,
+            var page = Page(report, NotebookExecutor.Read(source), notebooksDir, math,
                 i > 0 ? run.Notebooks[i - 1] : null, i + 1 < run.Notebooks.Count ? run.Notebooks[i + 1] : null);
             plotly |= page.UsesPlotly;
             require |= page.UsesRequire;
             problems.AddRange(page.Problems.Select(p => $"{report.Page}: {p}"));
-            string path = Path.Combine(outDir, report.Page);
-            File.WriteAllText(path, page.Html);
-            pages.Add(path);
+            if (page.Objectives is not null) objectives[report.Name] = page.Objectives;
+            pages.Add((Path.Combine(outDir, report.Page), page.Html));
+        }
+        string index = Path.Combine(outDir, "index.html");
+        pages.Add((index, Index(run, objectives, math)));
+
+        // Every formula of the book in one node process, then the pages with their formulas typeset.
+        problems.AddRange(math.RenderAll());
+        bool anyMath = false;
+        foreach (var (path, html) in pages)
+        {
+            var (typeset, hasMath) = math.Substitute(html);
+            anyMath |= hasMath;
+            File.WriteAllText(path, typeset);
+        }
+        if (anyMath && math.Typeset)
+        {
+            try { math.CopyAssets(outDir); }
+            catch (IOException e) { problems.Add($"cannot copy KaTeX's stylesheet and fonts: {e.Message}"); }
         }
         if (plotly) File.WriteAllText(Path.Combine(outDir, PlotlyAsset.FileName), PlotlyAsset.Read());
         if (require) File.WriteAllText(Path.Combine(outDir, OfflineHtml.RequireShimFile), OfflineHtml.RequireShim);
-        string index = Path.Combine(outDir, "index.html");
-        File.WriteAllText(index, Index(run));
-        return new BookResult(index, pages, problems);
+        return new BookResult(index, pages.Where(p => p.Path != index).Select(p => p.Path).ToList(), problems);
     }
 
-    private sealed record PageHtml(string Html, bool UsesPlotly, bool UsesRequire, IReadOnlyList<string> Problems);
+    private sealed record PageHtml(string Html, bool UsesPlotly, bool UsesRequire, IReadOnlyList<string> Problems, string? Objectives);
 
-    private PageHtml Page(NotebookReport report, InteractiveDocument document, string notebooksDir, NotebookReport? previous, NotebookReport? next)
+    private PageHtml Page(NotebookReport report, InteractiveDocument document, string notebooksDir, BookMath math, NotebookReport? previous, NotebookReport? next)
     {
         var body = new StringBuilder();
         var problems = new List<string>();
         bool plotly = false, require = false;
+        int formulas = math.Count;
         var cells = report.Cells.ToDictionary(c => c.Number);
+        string? objectives = null;
 
-        body.Append("<nav><a href=\"index.html\">Contents</a>");
-        if (previous is not null) body.Append($" · <a href=\"{Attr(previous.Page)}\">← {Html(previous.Title)}</a>");
-        if (next is not null) body.Append($" · <a href=\"{Attr(next.Page)}\">{Html(next.Title)} →</a>");
+        body.Append("<nav class=\"top\"><a href=\"index.html\">Contents</a>");
+        if (previous is not null) body.Append($" · <a rel=\"prev\" href=\"{Attr(previous.Page)}\">← {Html(previous.Title)}</a>");
+        if (next is not null) body.Append($" · <a rel=\"next\" href=\"{Attr(next.Page)}\">{Html(next.Title)} →</a>");
         if (report.Executed.Length > 0) body.Append($" · <a href=\"{Attr(report.Executed)}\">executed notebook</a>");
+        // Hides every code cell at once, without a script.
+        body.Append(" <label class=\"toggle\"><input type=\"checkbox\" id=\"hide-code\"> hide code</label>");
         body.Append("</nav>\n");
         body.Append($"<p class=\"run {Css(report.Status)}\">{Html(report.Name)}: {StatusText(report)}</p>\n");
         if (report.Error is not null)
@@ -87,26 +112,33 @@ internal sealed partial class BookBuilder(string outDir)
         {
             var element = document.Elements[i];
             int number = i + 1;
+            string where = $"{report.Name} cell {number}";
             if (NotebookExecutor.IsMarkdown(element))
             {
-                body.Append($"<section class=\"cell markdown\" id=\"cell-{number}\">\n{RenderMarkdown(element.Contents, notebooksDir)}</section>\n");
+                body.Append($"<section class=\"cell markdown\" id=\"cell-{number}\">\n{RenderMarkdown(element.Contents, notebooksDir, math, where)}</section>\n");
+                objectives ??= Objectives(element.Contents, notebooksDir, math, where);
                 continue;
             }
             var cell = cells.GetValueOrDefault(number);
             var status = cell?.Status ?? Status.NotRun;
-            body.Append($"<section class=\"cell code {Css(status)}\" id=\"cell-{number}\">\n<div class=\"cell-head\">")
+            // Code stays open to read, except set-up cells with nothing but #r lines and comments.
+            bool setup = IsSetup(element.Contents);
+            body.Append($"<section class=\"cell code {Css(status)}\" id=\"cell-{number}\">\n")
+                .Append(setup ? "<details class=\"source\">" : "<details class=\"source\" open>")
+                .Append("<summary class=\"cell-head\">")
                 .Append($"<a href=\"#cell-{number}\">cell {number}</a>")
                 .Append(status == Status.NotRun ? " · not run" : $" · {cell!.Seconds:0.00} s")
                 .Append(status is Status.Failed or Status.Timeout ? $" · <b>{NotebookExecutor.Mark(status).Trim()}</b>" : "")
                 .Append(cell?.Solution == true ? " · <span class=\"badge\">exercise solution filled in by the runner</span>" : "")
-                .Append("</div>\n")
-                .Append($"<pre class=\"source\"><code>{Html(element.Contents)}</code></pre>\n");
+                .Append(setup ? $" · <code>{Html(NotebookExecutor.FirstLine(element.Contents))}</code>" : "")
+                .Append("</summary>")
+                .Append($"<pre class=\"source\"><code>{Html(element.Contents)}</code></pre></details>\n");
             if (element.Outputs.Count > 0)
             {
                 body.Append("<div class=\"outputs\">\n");
                 foreach (var output in element.Outputs)
                 {
-                    string html = Output(output, notebooksDir);
+                    string html = Output(output, notebooksDir, math, where);
                     var offline = OfflineHtml.Rewrite(html, PlotlyAsset.Version);
                     plotly |= offline.UsesPlotly;
                     require |= offline.UsesRequire;
@@ -118,38 +150,73 @@ internal sealed partial class BookBuilder(string outDir)
             body.Append("</section>\n");
         }
 
-        var head = new StringBuilder();
-        head.Append($"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{Html(report.Title)}</title>\n<link rel=\"stylesheet\" href=\"{CssFile}\">\n");
+        body.Append("<nav class=\"bottom\">")
+            .Append(previous is not null ? $"<a rel=\"prev\" href=\"{Attr(previous.Page)}\">← {Html(previous.Title)}</a>" : "<span></span>")
+            .Append("<a href=\"index.html\">Contents</a>")
+            .Append(next is not null ? $"<a rel=\"next\" href=\"{Attr(next.Page)}\">{Html(next.Title)} →</a>" : "<span></span>")
+            .Append("</nav>\n");
+
+        var head = new StringBuilder(Head(report.Title, hasMath: math.Count > formulas));
         if (plotly) head.Append($"<script src=\"{PlotlyAsset.FileName}\"></script>\n");
         if (require) head.Append($"<script src=\"{OfflineHtml.RequireShimFile}\"></script>\n");
         head.Append("</head><body><main>\n");
-        return new PageHtml(head.Append(body).Append("</main></body></html>\n").ToString(), plotly, require, problems);
+        return new PageHtml(head.Append(body).Append("</main></body></html>\n").ToString(), plotly, require, problems, objectives);
     }
 
-    private static string Index(RunReport run)
+    private static string Head(string title, bool hasMath) =>
+        $"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{Html(title)}</title>\n"
+        + (hasMath ? $"<link rel=\"stylesheet\" href=\"{BookMath.Stylesheet}\">\n" : "")
+        + $"<link rel=\"stylesheet\" href=\"{CssFile}\">\n";
+
+    // A cell a reader need not read: only #r/#! directives, comments and blank lines.
+    private static bool IsSetup(string code) =>
+        code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim())
+            .All(l => l.Length == 0 || l.StartsWith("#r ", StringComparison.Ordinal) || l.StartsWith("#!", StringComparison.Ordinal) || l.StartsWith("//", StringComparison.Ordinal));
+
+    /// <summary>The list after a "**Objectives**" paragraph (the course's notebooks open with one), as HTML.</summary>
+    private string? Objectives(string markdown, string notebooksDir, BookMath math, string where)
+    {
+        var document = Markdig.Markdown.Parse(markdown, Markdown);
+        for (int i = 0; i + 1 < document.Count; i++)
+            if (document[i] is ParagraphBlock p && markdown.AsSpan(p.Span.Start).StartsWith("**Objectives**") && document[i + 1] is ListBlock list)
+                return RenderMarkdown(markdown.Substring(list.Span.Start, list.Span.Length), notebooksDir, math, where);
+        return null;
+    }
+
+    private static string Index(RunReport run, IReadOnlyDictionary<string, string> objectives, BookMath math)
     {
         var html = new StringBuilder();
         int ok = run.Notebooks.Count(n => n.Status == Status.Ok);
-        html.Append($"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Deep Learning with C# — the executed course</title>\n<link rel=\"stylesheet\" href=\"{CssFile}\">\n</head><body><main>\n")
-            .Append("<h1>Deep Learning with C# — the executed course</h1>\n")
+        const string title = "Deep Learning with C# — the executed course";
+        html.Append(Head(title, hasMath: objectives.Values.Any(BookMath.HasFormulas))).Append("</head><body><main class=\"index\">\n")
+            .Append($"<h1>{title}</h1>\n")
             .Append($"<p class=\"run {(run.Passed ? "ok" : "failed")}\">{ok} of {run.Notebooks.Count} notebooks passed; run started {run.Started:yyyy-MM-dd HH:mm}, took {Summary.Time(run.Seconds)}")
             .Append(run.Solutions ? ", with the exercise solutions filled in" : ", exercises as learners get them")
             .Append(". Machine-readable: <a href=\"report.json\">report.json</a>.</p>\n")
-            .Append("<table>\n<thead><tr><th>notebook</th><th>title</th><th>cells</th><th>time</th><th>status</th><th></th></tr></thead>\n<tbody>\n");
+            .Append("<table class=\"contents\">\n<thead><tr><th>notebook</th><th>what you will learn</th><th>run time</th><th>status</th></tr></thead>\n<tbody>\n");
         foreach (var n in run.Notebooks)
         {
             var slowest = n.Cells.Where(c => c.Status != Status.NotRun).MaxBy(c => c.Seconds);
-            html.Append($"<tr class=\"{Css(n.Status)}\"><td><a href=\"{Attr(n.Page)}\">{Html(n.Name)}</a></td><td>{Html(n.Title)}</td>")
-                .Append($"<td>{n.CellsOk}/{n.Cells.Count}</td><td>{Summary.Time(n.Seconds)}</td><td>{Html(StatusText(n))}</td>")
-                .Append($"<td>{(n.Executed.Length > 0 ? $"<a href=\"{Attr(n.Executed)}\">.ipynb</a>" : "")}")
-                .Append(slowest is null ? "" : $" <small>slowest: cell {slowest.Number}, {slowest.Seconds:0.0} s</small>")
-                .Append("</td></tr>\n");
+            html.Append($"<tr class=\"{Css(n.Status)}\"><td class=\"title\"><a href=\"{Attr(n.Page)}\">{Html(n.Title)}</a>")
+                .Append($"<br><small>{Html(n.Name)}{(n.Executed.Length > 0 ? $" · <a href=\"{Attr(n.Executed)}\">executed .ipynb</a>" : "")}</small></td>")
+                .Append($"<td class=\"objectives\">{objectives.GetValueOrDefault(n.Name, "")}</td>")
+                .Append($"<td class=\"time\">{Summary.Time(n.Seconds)}")
+                .Append(slowest is null ? "" : $"<br><small>slowest: <a href=\"{Attr(n.Page)}#cell-{slowest.Number}\">cell {slowest.Number}</a>, {slowest.Seconds:0.0} s</small>")
+                .Append($"</td><td class=\"status\">{StatusMark(n.Status)} {Html(StatusText(n))}</td></tr>\n");
         }
         html.Append("</tbody></table>\n");
         foreach (var n in run.Notebooks.Where(n => n.Error is not null))
             html.Append($"<pre class=\"error\">{Html(n.Error!)}</pre>\n");
         return html.Append("</main></body></html>\n").ToString();
     }
+
+    // Marks every font has (DejaVu too), unlike the emoji ✅/❌.
+    private static string StatusMark(Status status) => status switch
+    {
+        Status.Ok => "<span class=\"check pass\">✔</span>",
+        Status.NotRun => "<span class=\"check\">–</span>",
+        _ => "<span class=\"check fail\">✘</span>",
+    };
 
     private static string StatusText(NotebookReport n) => n.Status switch
     {
@@ -160,25 +227,29 @@ internal sealed partial class BookBuilder(string outDir)
     };
 
     // One output as HTML: the richest representation a notebook front end would pick.
-    private string Output(InteractiveDocumentOutputElement output, string notebooksDir) => output switch
+    private string Output(InteractiveDocumentOutputElement output, string notebooksDir, BookMath math, string where) => output switch
     {
-        TextElement t => $"<pre class=\"stream {Attr(t.Name)}\">{Html(t.Text)}</pre>",
+        TextElement t => $"<pre class=\"stream {Attr(t.Name)}\">{Stream(t.Text)}</pre>",
         ErrorElement e => $"<pre class=\"error\"><b>{Html(e.ErrorName)}</b>: {Html(e.ErrorValue)}</pre>"
                           + (e.StackTrace.Length > 0 ? $"<details><summary>stack trace</summary><pre class=\"error\">{Html(string.Join("\n", e.StackTrace))}</pre></details>" : ""),
-        DisplayElement d => Data(d.Data, notebooksDir),
-        ReturnValueElement r => Data(r.Data, notebooksDir),
+        DisplayElement d => Data(d.Data, notebooksDir, math, where),
+        ReturnValueElement r => Data(r.Data, notebooksDir, math, where),
         _ => "",
     };
 
-    private string Data(IDictionary<string, object> data, string notebooksDir)
+    // Printed text, with the course's check lines (✔ claims, ✅/❌ exercises) marked so they stand out.
+    private static string Stream(string text) =>
+        CheckLine().Replace(Html(text), m => $"<span class=\"check {(m.Groups["mark"].Value is "✔" or "✅" ? "pass" : "fail")}\">{m.Value}</span>");
+
+    private string Data(IDictionary<string, object> data, string notebooksDir, BookMath math, string where)
     {
         string? Get(string mime) => data.TryGetValue(mime, out var value) ? Text(value) : null;
         if (Get("text/html") is { } html) return html;
         if (Get("image/svg+xml") is { } svg) return svg;
         foreach (string image in new[] { "image/png", "image/jpeg", "image/gif" })
             if (Get(image) is { } base64) return $"<img src=\"data:{image};base64,{Attr(base64.Trim())}\" alt=\"\">";
-        if (Get("text/markdown") is { } md) return RenderMarkdown(md, notebooksDir);
-        if (Get("text/plain") is { } text) return $"<pre class=\"plain\">{Html(text)}</pre>";
+        if (Get("text/markdown") is { } md) return RenderMarkdown(md, notebooksDir, math, where);
+        if (Get("text/plain") is { } text) return $"<pre class=\"plain\">{Stream(text)}</pre>";
         return data.Count == 0 ? "" : $"<pre class=\"plain\">{Html(Text(data.First().Value))}</pre>";
     }
 
@@ -193,10 +264,16 @@ internal sealed partial class BookBuilder(string outDir)
         _ => value.ToString() ?? "",
     };
 
-    private string RenderMarkdown(string markdown, string notebooksDir)
+    /// <summary>Markdown as HTML, its formulas as placeholders for <paramref name="math"/>.</summary>
+    private string RenderMarkdown(string markdown, string notebooksDir, BookMath math, string where)
     {
-        string html = Markdig.Markdown.ToHtml(markdown, Markdown);
-        html = InlineMath().Replace(html, "<span class=\"math\">${tex}</span>");
+        var writer = new StringWriter();
+        var renderer = new HtmlRenderer(writer);
+        Markdown.Setup(renderer);
+        math.Setup(renderer, where);
+        renderer.Render(Markdig.Markdown.Parse(markdown, Markdown));
+        writer.Flush();
+        string html = writer.ToString();
         html = NotebookLink().Replace(html, "href=\"${page}.html${anchor}\"");
         foreach (Match m in LocalImage().Matches(html))
         {
@@ -223,8 +300,8 @@ internal sealed partial class BookBuilder(string outDir)
     private static string Html(string text) => WebUtility.HtmlEncode(text);
     private static string Attr(string text) => WebUtility.HtmlEncode(text);
 
-    [GeneratedRegex(@"<span class=""math"">\\\((?<tex>.*?)\\\)</span>", RegexOptions.Singleline)]
-    private static partial Regex InlineMath();
+    [GeneratedRegex(@"^[ \t]*(?<mark>✔|✅|❌|✗)[^\n]*", RegexOptions.Multiline)]
+    private static partial Regex CheckLine();
 
     [GeneratedRegex(@"href=""(?!https?:|//)(?<page>[^""#:]+)\.ipynb(?<anchor>#[^""]*)?""")]
     private static partial Regex NotebookLink();
@@ -233,34 +310,55 @@ internal sealed partial class BookBuilder(string outDir)
     private static partial Regex LocalImage();
 
     private const string Style = """
-        body { margin: 0; background: #fafafa; color: #1d1d1f; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-        main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 2rem 4rem; background: #fff; min-height: 100vh; }
-        nav { font-size: 0.9rem; margin-bottom: 1rem; }
+        body { margin: 0; background: #f4f5f7; color: #1d1d1f; font: 17px/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+        main { max-width: 980px; margin: 0 auto; padding: 1.2rem 2.5rem 3rem; background: #fff; min-height: 100vh; box-shadow: 0 0 12px rgba(0,0,0,.06); }
+        nav { font-size: 0.9rem; }
+        nav.top { margin-bottom: 1rem; color: #6e7781; }
+        nav.bottom { display: flex; justify-content: space-between; gap: 1rem; margin-top: 3rem; padding-top: 1rem; border-top: 1px solid #e3e3e3; }
+        .toggle { float: right; cursor: pointer; user-select: none; }
         a { color: #0b5cad; }
         h1, h2, h3 { line-height: 1.25; }
-        table { border-collapse: collapse; width: 100%; margin: 1rem 0; font-size: 0.95rem; }
-        th, td { border-bottom: 1px solid #e3e3e3; padding: 0.35rem 0.6rem; text-align: left; vertical-align: top; }
-        tr.failed td, tr.timeout td { background: #fff1f0; }
-        .run { padding: 0.5rem 0.8rem; border-radius: 6px; background: #eef7ee; }
+        h2 { margin-top: 2.2rem; padding-bottom: 0.2rem; border-bottom: 1px solid #eaecef; }
+        p code, li code, td code { background: #f3f4f6; border-radius: 4px; padding: 0.05em 0.3em; font-size: 0.88em; }
+        table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
+        th, td { border-bottom: 1px solid #e3e3e3; padding: 0.35rem 0.7rem; text-align: left; vertical-align: top; }
+        th { background: #f6f8fa; font-weight: 600; }
+        tbody tr:nth-child(even) td { background: #fbfbfc; }
+        tr.failed td, tr.timeout td { background: #fff1f0 !important; }
+        .run { padding: 0.5rem 0.8rem; border-radius: 6px; background: #eef7ee; font-size: 0.92rem; }
         .run.failed, .run.timeout { background: #fff1f0; }
         .run.not-run { background: #f3f3f3; }
-        .cell { margin: 1.2rem 0; }
+        /* The index: one row per notebook, its objectives beside it. */
+        table.contents { width: 100%; }
+        table.contents td.title { min-width: 11rem; font-weight: 600; }
+        table.contents td.title small { font-weight: normal; color: #6e7781; }
+        table.contents td.objectives ul { margin: 0; padding-left: 1.1rem; font-size: 0.88rem; }
+        table.contents td.time, table.contents td.status { white-space: nowrap; font-variant-numeric: tabular-nums; }
+        .cell { margin: 1rem 0; }
         .cell.code { border-left: 3px solid #d0d7de; padding-left: 0.8rem; }
+        .cell.code.ok { border-left-color: #9bd0a5; }
         .cell.code.failed, .cell.code.timeout { border-left-color: #d1242f; }
         .cell.code.not-run { opacity: 0.6; }
-        .cell-head { font-size: 0.8rem; color: #6e7781; }
+        .cell-head { font-size: 0.78rem; color: #6e7781; cursor: pointer; }
         .cell-head a { color: inherit; text-decoration: none; }
+        .cell-head code { font-size: 0.95em; }
+        body:has(#hide-code:checked) details.source { display: none; }
         .badge { background: #fff8c5; border-radius: 4px; padding: 0 0.3rem; }
-        pre { overflow-x: auto; padding: 0.6rem 0.8rem; border-radius: 6px; font: 0.85rem/1.45 ui-monospace, "Cascadia Code", Menlo, Consolas, monospace; }
-        pre.source { background: #f6f8fa; margin: 0.3rem 0; }
-        .outputs { margin-top: 0.4rem; }
+        pre { overflow-x: auto; padding: 0.6rem 0.8rem; border-radius: 6px; font: 0.84rem/1.45 ui-monospace, "Cascadia Code", Menlo, Consolas, "DejaVu Sans Mono", monospace; }
+        pre.source, .markdown pre { background: #f6f8fa; margin: 0.2rem 0; }
+        pre.source { max-height: 32rem; }
+        .outputs { margin-top: 0.3rem; }
         .output { margin: 0.3rem 0; overflow-x: auto; overflow-y: hidden; }
+        .output table { font-variant-numeric: tabular-nums; }
         /* A figure's div grows to the height plotly.js draws (a layout height may exceed the div's own). */
         .course-figure { height: auto !important; min-height: 420px; }
         pre.stream, pre.plain { background: none; padding: 0.2rem 0; margin: 0; white-space: pre-wrap; }
         pre.stream.stderr { color: #9a6700; }
+        .check.pass { color: #116329; }
+        .check.fail { color: #a40e26; font-weight: 600; }
         pre.error { background: #fff1f0; color: #82071e; white-space: pre-wrap; }
-        .math { font-family: "Cambria Math", "STIX Two Math", serif; font-style: italic; }
-        div.math { margin: 0.6rem 2rem; }
+        .katex { font-size: 1.08em; }
+        .katex-display { overflow-x: auto; overflow-y: hidden; padding: 0.2rem 0; }
+        .math-error { font-family: ui-monospace, monospace;  color: #a40e26; background: #fff1f0; }
         """;
 }

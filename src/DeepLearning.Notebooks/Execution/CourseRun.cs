@@ -4,8 +4,9 @@ using DeepLearning.Notebooks.Book;
 namespace DeepLearning.Notebooks.Execution;
 
 /// <summary>
-/// The main job: runs the chosen notebooks one after another (each in its own worker process), keeps going past a
-/// failing notebook, then writes <c>report.json</c> and the HTML book and prints the summary table.
+/// The main job: runs the chosen notebooks one after another (each in its own worker process, or with
+/// <see cref="Client.Jupyter"/> on the official kernel over Jupyter), keeps going past a failing notebook, then writes
+/// <c>report.json</c> and the HTML book (in-process) or the claim comparison (Jupyter) and prints the summary table.
 /// </summary>
 internal sealed class CourseRun(RunOptions options, TextWriter console)
 {
@@ -18,17 +19,30 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
             return 2;
         }
 
-        string outDir = Path.GetFullPath(options.Out);
+        bool jupyter = options.Client == Client.Jupyter;
+        string outDir = Path.GetFullPath(options.OutDir);
         string executedDir = Path.Combine(outDir, BookBuilder.ExecutedFolder), workDir = Path.Combine(outDir, ".work");
         BookBuilder.Clean(outDir);
         Directory.CreateDirectory(executedDir);
         Directory.CreateDirectory(workDir);
+
+        JupyterClient? client = null;
+        if (jupyter)
+        {
+            (client, error) = await JupyterClient.PrepareAsync(options.Notebooks, outDir, console, cancel);
+            if (client is null)
+            {
+                console.WriteLine($"error: cannot run the notebooks over Jupyter: {error}");
+                return 1;
+            }
+        }
 
         var started = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
         var reports = new List<NotebookReport>();
         string? abort = null;
         console.WriteLine($"Running {paths.Count} notebook{(paths.Count == 1 ? "" : "s")} from {Path.GetFullPath(options.Notebooks)} " +
+                          $"{(jupyter ? $"over Jupyter on kernel {JupyterClient.KernelName} " : "")}" +
                           $"(cell limit {options.CellTimeout.TotalSeconds:0} s, notebook limit {options.NotebookTimeout.TotalSeconds:0} s, " +
                           $"{(options.Solutions ? "exercise solutions filled in" : "exercises as learners get them")})");
         for (int i = 0; i < paths.Count; i++)
@@ -44,10 +58,14 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
             console.WriteLine($"[{i + 1}/{paths.Count}] {name}   (course time {clock.Elapsed.TotalSeconds:0} s)");
             var job = new NotebookJob(path, executed, Path.Combine(workDir, stem + ".json"), options.CellTimeout,
                 options.Solutions ? Solutions.PathFor(path) : null);
-            var report = await WorkerProcess.RunAsync(job, options.NotebookTimeout, console, cancel);
-            report = report with { Executed = File.Exists(executed) ? $"{BookBuilder.ExecutedFolder}/{name}" : "", Page = stem + ".html" };
+            var report = client is not null
+                ? await client.RunAsync(job, workDir, options.NotebookTimeout, cancel)
+                : await WorkerProcess.RunAsync(job, options.NotebookTimeout, console, cancel);
+            report = report with { Executed = File.Exists(executed) ? $"{BookBuilder.ExecutedFolder}/{name}" : "", Page = jupyter ? "" : stem + ".html" };
             reports.Add(report);
-            console.WriteLine($"  → {NotebookExecutor.Mark(report.Status).Trim()}: {report.CellsOk}/{report.Cells.Count} code cells in {report.Seconds:0.0} s");
+            console.WriteLine($"  → {NotebookExecutor.Mark(report.Status).Trim()}: {report.CellsOk}/{report.Cells.Count} code cells, " +
+                              $"{report.Cells.Count(c => c.Status is Status.Failed or Status.Timeout)} failed, in {report.Seconds:0.0} s" +
+                              (jupyter ? $" (kernel start {report.KernelSeconds:0.0} s)" : ""));
             if (report.Status != Status.Ok) console.WriteLine($"  {report.Error}");
             if (RestoreFailure(report) is { } restore)
             {
@@ -58,10 +76,61 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
 
         var run = new RunReport(started, clock.Elapsed.TotalSeconds, options.Solutions, reports);
         run.Save(Path.Combine(outDir, "report.json"));
+        if (jupyter)
+        {
+            Directory.Delete(workDir, recursive: true);
+            Summary.Print(run, null, outDir, console);
+            bool same = CompareClaims(run, outDir, Path.GetFullPath(options.CompareDir), console);
+            return run.Passed && same ? 0 : 1;
+        }
         var book = new BookBuilder(outDir).Build(run, Path.GetFullPath(options.Notebooks));
         Directory.Delete(workDir, recursive: true);
         Summary.Print(run, book, outDir, console);
         return run.Passed && book.Problems.Count == 0 ? 0 : 1;
+    }
+
+    // The ✔/✅ lines of every notebook that passed here and in the in-process run must be the same; returns false on
+    // any difference. Without an in-process run to compare with, says so and compares nothing.
+    private static bool CompareClaims(RunReport run, string outDir, string referenceDir, TextWriter console)
+    {
+        console.WriteLine();
+        string referenceReport = Path.Combine(referenceDir, "report.json");
+        if (!File.Exists(referenceReport))
+        {
+            console.WriteLine($"Claims not compared: no in-process run in {referenceDir} (run notebooks/run first, or pass --compare DIR).");
+            return true;
+        }
+        var reference = RunReport.Load(referenceReport);
+        console.WriteLine($"Claims (✔ and ✅ lines) compared with the in-process run in {referenceDir} of {reference.Started:yyyy-MM-dd HH:mm}:");
+        if (reference.Solutions != run.Solutions)
+            console.WriteLine($"  note: that run {(reference.Solutions ? "filled in" : "did not fill in")} the exercise solutions, this one {(run.Solutions ? "did" : "did not")}");
+        int width = run.Notebooks.Max(n => n.Name.Length), compared = 0;
+        bool same = true;
+        foreach (var n in run.Notebooks)
+        {
+            var other = reference.Notebooks.FirstOrDefault(r => r.Name == n.Name);
+            string mine = Path.Combine(outDir, BookBuilder.ExecutedFolder, n.Name), theirs = Path.Combine(referenceDir, BookBuilder.ExecutedFolder, n.Name);
+            string? skip = n.Status != Status.Ok ? "not compared: failed over Jupyter"
+                : other is null || !File.Exists(theirs) ? "not compared: not in the in-process run"
+                : other.Status != Status.Ok ? "not compared: failed in the in-process run"
+                : null;
+            if (skip is not null)
+            {
+                console.WriteLine($"  {n.Name.PadRight(width)}  {skip}");
+                continue;
+            }
+            var expected = ClaimComparison.Lines(theirs);
+            var actual = ClaimComparison.Lines(mine);
+            var differences = ClaimComparison.Differences(expected, actual, "in-process", "jupyter");
+            console.WriteLine($"  {n.Name.PadRight(width)}  {actual.Count,3} lines  {(differences.Count == 0 ? "same" : $"DIFFERENT ({differences.Count})")}");
+            foreach (string d in differences) console.WriteLine($"    ✗ {d}");
+            same &= differences.Count == 0;
+            compared++;
+        }
+        console.WriteLine(!same ? "✗ The clients disagree: see the lines above."
+            : compared == run.Notebooks.Count ? "The two clients printed the same claims."
+            : $"The {compared} notebook{(compared == 1 ? "" : "s")} compared printed the same claims in both clients; {run.Notebooks.Count - compared} could not be compared.");
+        return same;
     }
 
     // Every notebook starts with the same #r "nuget:" preamble: if its packages cannot be restored, running the
@@ -87,7 +156,7 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
 /// <summary>The table printed at the end of a run.</summary>
 internal static class Summary
 {
-    public static void Print(RunReport run, BookResult book, string outDir, TextWriter console)
+    public static void Print(RunReport run, BookResult? book, string outDir, TextWriter console)
     {
         int width = Math.Max("notebook".Length, run.Notebooks.Max(n => n.Name.Length));
         console.WriteLine();
@@ -100,9 +169,11 @@ internal static class Summary
         console.WriteLine($"{ok}/{run.Notebooks.Count} notebooks passed in {Time(run.Seconds)}{(run.Solutions ? "" : " (exercise solutions not filled in)")}");
         foreach (var n in run.Notebooks.Where(n => n.Status != Status.Ok && n.Error is not null))
             console.WriteLine($"  ✗ {n.Error}");
-        foreach (string problem in book.Problems)
+        foreach (string problem in book?.Problems ?? [])
             console.WriteLine($"  ✗ book: {problem}");
-        console.WriteLine($"Book: {Path.Combine(outDir, "index.html")}   report: {Path.Combine(outDir, "report.json")}");
+        console.WriteLine(book is null
+            ? $"Executed notebooks: {Path.Combine(outDir, BookBuilder.ExecutedFolder)}   report: {Path.Combine(outDir, "report.json")}"
+            : $"Book: {Path.Combine(outDir, "index.html")}   report: {Path.Combine(outDir, "report.json")}");
     }
 
     private static string Describe(NotebookReport n) => n.Status switch

@@ -132,12 +132,12 @@ public static class Synthetic
     }
 
     /// <summary>
-    /// The seed network's task (10→64→128→64→1, binary): x ~ N(0, I₁₀), label 1 when x₀x₁ + x₂x₃ + sin(2x₄) &gt; 0.
+    /// The XOR-sine network's task (10→64→128→64→1, binary): x ~ N(0, I₁₀), label 1 when x₀x₁ + x₂x₃ + sin(2x₄) &gt; 0.
     /// Only five features matter and x₅…x₉ are distractors; the boundary is curved (products, a sine) so a linear
     /// model stalls near 67 % while an MLP of that size reaches about 89 % (1,000 examples) to 93 % (4,000) on
     /// held-out data. Classes are exactly balanced (n/2 each, rounded) by rejecting draws of a full class.
     /// </summary>
-    public static Dataset SeedTask(int n, Rng rng)
+    public static Dataset XorSine(int n, Rng rng)
     {
         Validate(n, 2, 0, rng, features: 10);
         var x = new float[n * 10];
@@ -154,14 +154,14 @@ public static class Synthetic
             for (int f = 0; f < 10; f++) x[(10 * i) + f] = (float)xi[f];
             i++;
         }
-        return new Dataset("seed task", NDArray.Wrap(x, n, 10), y, 2);
+        return new Dataset("XOR-sine task", NDArray.Wrap(x, n, 10), y, 2);
     }
 
-    /// <summary>The seed task's rule on one example (for tests and for the lesson that explains it).</summary>
-    public static int SeedTaskRule(ReadOnlySpan<float> x)
+    /// <summary>The XOR-sine task's rule on one example (for tests and for the lesson that explains it).</summary>
+    public static int XorSineRule(ReadOnlySpan<float> x)
     {
         if (x.Length != 10)
-            throw new ArgumentException($"The seed task has 10 features, got {x.Length}.", nameof(x));
+            throw new ArgumentException($"The XOR-sine task has 10 features, got {x.Length}.", nameof(x));
         return ((double)x[0] * x[1]) + ((double)x[2] * x[3]) + Math.Sin(2.0 * x[4]) > 0 ? 1 : 0;
     }
 

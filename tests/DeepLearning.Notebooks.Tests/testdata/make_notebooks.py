@@ -30,7 +30,8 @@ def notebook(name, *cells):
     (HERE / f"{name}.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-PLOTLY = '#r "nuget: Plotly.NET, 5.1.0"\n#r "nuget: Plotly.NET.Interactive, 5.0.0"\n'
+PLOTLY = ('#r "nuget: Plotly.NET, 6.0.0"\n#r "nuget: Plotly.NET.CSharp, 0.14.0"\n'
+          '#r "nuget: Plotly.NET.Interactive, 6.0.0"\n')
 
 # Every kind of output a cell can produce.
 notebook("outputs",
@@ -65,12 +66,31 @@ notebook("slow",
 # comes early on the page so that a 1200×900 screenshot shows it.
 notebook("chart",
          markdown("title", "# Chart\n"),
-         code("chart", PLOTLY + 'using Plotly.NET;\n'
-                       'Chart2D.Chart.Area<int, int, string>(\n'
+         code("chart", PLOTLY + 'using Plotly.NET.CSharp;\n'
+                       'Chart.Area<int, int, string>(\n'
                        '        x: new[] { 1, 2, 3, 4 }, y: new[] { 3, 7, 5, 9 },\n'
-                       '        FillColor: Color.fromHex("#d62728"), LineColor: Color.fromHex("#d62728"))\n'
-                       '    .WithTitle("a red area")'),
-         code("second", 'Chart2D.Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 })'))
+                       '        FillColor: Plotly.NET.Color.fromHex("#d62728"), LineColor: Plotly.NET.Color.fromHex("#d62728"))\n'
+                       '    .WithXAxisStyle(TitleText: "a red area")'),
+         code("second", 'Chart.Line<int, int, string>(new[] { 1, 2, 3 }, new[] { 1, 4, 9 })'))
+
+# Formulas for the book's math: inline, display ($$ alone on lines and inside a paragraph), in the objectives, in a
+# Markdown output; dollar signs in code spans, code blocks and printed text are not math.
+notebook("math",
+         markdown("title", "# Math\n\n"
+                           "**Objectives** — by the end of this notebook you can:\n"
+                           "- compute the logistic $\\sigma(x) = 1/(1+e^{-x})$;\n"
+                           "- read display math.\n"),
+         markdown("inline", "## Inline and display\n\n"
+                            "Batch norm standardises: $\\hat x_i = \\frac{x_i - \\mu_B}{\\sqrt{\\sigma_B^2 + \\varepsilon}}$, and "
+                            "`$\"{x}\"` in a code span is C#, not math.\n\n"
+                            "$$\\mu_B = \\frac1m\\sum_{i} x_i, \\qquad\n"
+                            "\\sigma_B^2 = \\frac1m\\sum_i (x_i - \\mu_B)^2 .$$\n\n"
+                            "$$\n\\frac{\\partial L}{\\partial \\gamma} = \\sum_i \\frac{\\partial L}{\\partial y_i}\\hat x_i\n$$\n\n"
+                            "```csharp\nvar s = $\"{1 + 1} dollars\";\n```\n"),
+         code("claims", 'Console.WriteLine("✔ the mean is 0 (max |mean| 1.2E-07)");\n'
+                        'Console.WriteLine($"{2 + 2} is printed with $ in the code");'),
+         code("markdown-output", 'using Microsoft.DotNet.Interactive;\n'
+                                 '"The loss $L = \\\\tfrac12 (y - \\\\hat y)^2$ from a Markdown output.".DisplayAs("text/markdown");'))
 
 # An exercise: learners get `answer = 0`; the solution file fills in the cell; the check throws headless.
 notebook("exercise",

@@ -6,14 +6,14 @@ using static TorchSharp.torch.nn;
 namespace DeepLearning.Course;
 
 /// <summary>
-/// The course's seed network, written as a <c>Module</c> subclass with one field per layer:
-/// 10 → 64 → 128 → 64 → 1 with ReLU between the layers, for the binary seed task (<c>Synthetic.SeedTask</c>).
+/// The course's XOR-sine network, written as a <c>Module</c> subclass with one field per layer:
+/// 10 → 64 → 128 → 64 → 1 with ReLU between the layers, for the binary XOR-sine task (<c>Synthetic.XorSine</c>).
 /// <para><b>forward returns the logit</b> z [N, 1], not a probability: train it with
 /// <c>torch.nn.BCEWithLogitsLoss()</c> (or <c>functional.binary_cross_entropy_with_logits</c>), which folds the
 /// sigmoid into the loss and stays exact where sigmoid saturates. <see cref="Probabilities"/> is σ(z) and
 /// <see cref="Predict"/> thresholds it at ½ (z &gt; 0).</para>
 /// </summary>
-public sealed class SeedDnn : Module<Tensor, Tensor>
+public sealed class XorSineNet : Module<Tensor, Tensor>
 {
     /// <summary>The layer widths: 10 inputs, three hidden layers, one logit.</summary>
     public static readonly IReadOnlyList<int> Sizes = [10, 64, 128, 64, 1];
@@ -23,8 +23,8 @@ public sealed class SeedDnn : Module<Tensor, Tensor>
     private readonly Linear fc3;
     private readonly Linear fc4;
 
-    /// <summary>The seed network with PyTorch's default Linear init (seed with torch.manual_seed first).</summary>
-    public SeedDnn(string name = "seed_dnn") : base(name)
+    /// <summary>The XOR-sine network with PyTorch's default Linear init (seed with torch.manual_seed first).</summary>
+    public XorSineNet(string name = "xor_sine_net") : base(name)
     {
         fc1 = Linear(10, 64);
         fc2 = Linear(64, 128);
@@ -39,7 +39,7 @@ public sealed class SeedDnn : Module<Tensor, Tensor>
     /// <summary>The logit z [N, 1] for x [N, 10]; P(y = 1 | x) = σ(z).</summary>
     public override Tensor forward(Tensor x)
     {
-        ModelInputs.Features(x, 10, fc1.weight.dtype, "SeedDnn");
+        ModelInputs.Features(x, 10, fc1.weight.dtype, "XorSineNet");
         using var scope = torch.NewDisposeScope();
         var h = torch.nn.functional.relu(fc1.forward(x));
         h = torch.nn.functional.relu(fc2.forward(h));
