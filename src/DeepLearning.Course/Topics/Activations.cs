@@ -4,6 +4,7 @@ using TorchSharp;
 using TorchLinear = TorchSharp.Modules.Linear;
 using static TorchSharp.torch;
 using ScratchActivations = DeepLearning.Scratch.Activations;
+using GeluApproximate = TorchSharp.Modules.GELU.Approximate;
 
 namespace DeepLearning.Course;
 
@@ -59,7 +60,7 @@ public static class TorchActivations
             "elu" => torch.nn.functional.elu(x, alpha),
             "selu" => torch.nn.functional.selu(x),
             "gelu" => torch.nn.functional.gelu(x),
-            "gelu_tanh" => GeluTanh(x),
+            "gelu_tanh" => torch.nn.functional.gelu(x, GeluApproximate.tanh),
             "silu" => torch.nn.functional.silu(x),
             "softplus" => torch.nn.functional.softplus(x, beta, threshold),
             "sigmoid" => torch.nn.functional.sigmoid(x),
@@ -71,7 +72,7 @@ public static class TorchActivations
 
     /// <summary>
     /// The activation as a <c>torch.nn</c> module (ReLU(), PReLU(numParameters, 0.25), Softmax(dim: -1), …), ready to
-    /// put between layers. "gelu_tanh" is a small module of its own (TorchSharp 0.106's GELU has no approximate=).
+    /// put between layers; "gelu_tanh" is GELU(approximate: tanh).
     /// </summary>
     public static nn.Module<Tensor, Tensor> Module(string name, int preluParameters = 1, double negativeSlope = 0.01, double alpha = 1.0,
         double beta = 1.0, double threshold = 20)
@@ -87,7 +88,7 @@ public static class TorchActivations
             "elu" => torch.nn.ELU(alpha),
             "selu" => torch.nn.SELU(),
             "gelu" => torch.nn.GELU(),
-            "gelu_tanh" => new GeluTanhModule(),
+            "gelu_tanh" => torch.nn.GELU(GeluApproximate.tanh),
             "silu" => torch.nn.SiLU(),
             "softplus" => torch.nn.Softplus(beta, threshold),
             "sigmoid" => torch.nn.Sigmoid(),
@@ -95,18 +96,6 @@ public static class TorchActivations
             "softmax" => torch.nn.Softmax(-1),
             _ => torch.nn.LogSoftmax(-1),
         };
-    }
-
-    /// <summary>
-    /// GELU's tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))), PyTorch's <c>gelu(x, approximate="tanh")</c>,
-    /// written from primitives so autograd differentiates it.
-    /// </summary>
-    public static Tensor GeluTanh(Tensor x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        using var scope = torch.NewDisposeScope();
-        var u = (x + (x.pow(3) * 0.044715)) * Math.Sqrt(2 / Math.PI);
-        return (x * 0.5 * (torch.tanh(u) + 1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The canonical name for <paramref name="name"/> (case-insensitive; "-" and "_" alike), or an error listing the valid ones.</summary>
@@ -126,13 +115,6 @@ public static class TorchActivations
         using var scope = torch.NewDisposeScope();
         var a = torch.full(1, 0.25, dtype: x.dtype, device: x.device);
         return torch.nn.functional.prelu(x, a).MoveToOuterDisposeScope();
-    }
-
-    private sealed class GeluTanhModule : nn.Module<Tensor, Tensor>
-    {
-        public GeluTanhModule() : base("GELU(approximate='tanh')") => RegisterComponents();
-
-        public override Tensor forward(Tensor input) => GeluTanh(input);
     }
 }
 

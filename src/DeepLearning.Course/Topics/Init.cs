@@ -178,7 +178,7 @@ public static class InitLab
             case InitScheme.Default: nn.init.kaiming_uniform_(weight, Math.Sqrt(5)); break;
             case InitScheme.XavierUniform: nn.init.xavier_uniform_(weight, gain); break;
             case InitScheme.XavierNormal:
-                // TorchSharp 0.106's xavier_normal_ calls the native xavier_uniform_ (same std, wrong shape), so draw the normal here.
+                // TorchSharp's xavier_normal_ (still in 0.107) draws a uniform (same std, wrong shape), so draw the normal here.
                 var (fanIn, fanOut) = nn.init.CalculateFanInAndFanOut(weight);
                 nn.init.normal_(weight, 0, gain * Math.Sqrt(2.0 / (fanIn + fanOut)));
                 break;
