@@ -31,10 +31,12 @@ public class ActivationsTests
         Assert.Contains("[3, 4]", ex.Message);
     }
 
-    [Fact]
-    public void A_too_high_learning_rate_kills_relu_units_but_leaky_relu_keeps_them_alive()
+    [Theory]
+    [InlineData(0)] // the notebook's nets: seeds 0–4
+    [InlineData(5)] // another five
+    public void A_too_high_learning_rate_kills_relu_units_but_leaky_relu_keeps_them_alive(int seed)
     {
-        var runs = ActivationExperiments.DyingReluComparison();
+        var runs = ActivationExperiments.DyingReluComparison(seed: seed);
         var (reluSane, reluHigh, leakySane, leakyHigh) = (runs[0], runs[1], runs[2], runs[3]);
         Assert.Equal(("relu", 0.1), (reluSane.Activation, reluSane.LearningRate));
         Assert.Equal(("leaky_relu", 3.0), (leakyHigh.Activation, leakyHigh.LearningRate));
@@ -42,8 +44,10 @@ public class ActivationsTests
         Assert.True(reluSane.Accuracy > 0.85, $"sane ReLU accuracy {reluSane.Accuracy}");
         Assert.Equal(0, leakySane.DeadFraction);
         Assert.Equal(0, leakyHigh.DeadFraction);
-        Assert.True(leakyHigh.Accuracy > reluHigh.Accuracy, $"accuracy: leaky {leakyHigh.Accuracy}, relu {reluHigh.Accuracy}");
+        // No accuracy claim at the high rate: averaged over 5 nets, ReLU and LeakyReLU both end near 75–77 % (seeds 0–4)
+        // and single nets swing between chance and 100 % for both.
         Assert.Equal(reluHigh.DeadFraction, reluHigh.InactiveFraction); // for ReLU, inactive everywhere = dead
+        Assert.True(leakyHigh.InactiveFraction > leakySane.InactiveFraction + 0.25, $"inactive leaky: high {leakyHigh.InactiveFraction}, sane {leakySane.InactiveFraction}");
     }
 
     [Fact]

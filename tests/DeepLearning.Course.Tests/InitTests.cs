@@ -130,13 +130,16 @@ public class InitTests
     }
 
     [Theory]
-    [InlineData(1)] // the notebook runs seed 0
+    [InlineData(0)] // the notebook's seed
+    [InlineData(1)]
+    [InlineData(5)] // the seeds where the old settings (5 epochs at 0.01) did not learn
+    [InlineData(7)]
     public void A_30_layer_relu_net_learns_from_he_init_and_stalls_at_chance_from_xavier(int seed)
     {
         var he = InitLab.TrainDeep(InitScheme.KaimingNormal, seed: seed);
         var xavier = InitLab.TrainDeep(InitScheme.XavierNormal, seed: seed);
         string all = $"he {string.Join(" ", he.EpochLosses)} acc {he.TestAccuracy}\nxavier {string.Join(" ", xavier.EpochLosses)} acc {xavier.TestAccuracy}";
-        Assert.Equal(5, he.EpochLosses.Count);
+        Assert.Equal(10, he.EpochLosses.Count);
         Assert.True(he.FinalLoss < DeepTrainingRun.ChanceLoss - 0.3, all);
         Assert.All(xavier.EpochLosses, l => Assert.InRange(l, DeepTrainingRun.ChanceLoss - 0.02, DeepTrainingRun.ChanceLoss + 0.02));
         Assert.True(he.TestAccuracy > xavier.TestAccuracy + 0.2, all);
