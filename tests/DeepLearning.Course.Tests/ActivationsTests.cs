@@ -31,19 +31,36 @@ public class ActivationsTests
         Assert.Contains("[3, 4]", ex.Message);
     }
 
-    [Fact]
-    public void A_too_high_learning_rate_kills_relu_units_but_leaky_relu_keeps_them_alive()
+    [Theory]
+    [InlineData(0)] // the notebook's nets: seeds 0–4
+    [InlineData(5)] // another five
+    public void A_too_high_learning_rate_kills_relu_units_but_leaky_relu_keeps_them_alive(int seed)
     {
-        var runs = ActivationExperiments.DyingReluComparison();
+        var runs = ActivationExperiments.DyingReluComparison(seed: seed);
         var (reluSane, reluHigh, leakySane, leakyHigh) = (runs[0], runs[1], runs[2], runs[3]);
         Assert.Equal(("relu", 0.1), (reluSane.Activation, reluSane.LearningRate));
-        Assert.Equal(("leaky_relu", 3.0), (leakyHigh.Activation, leakyHigh.LearningRate));
-        Assert.True(reluHigh.DeadFraction > reluSane.DeadFraction + 0.25, $"dead: high lr {reluHigh.DeadFraction}, sane {reluSane.DeadFraction}");
-        Assert.True(reluSane.Accuracy > 0.85, $"sane ReLU accuracy {reluSane.Accuracy}");
+        Assert.Equal(("leaky_relu", 2.0), (leakyHigh.Activation, leakyHigh.LearningRate));
+        Assert.All(runs, r => Assert.False(r.Diverged, r.ToString()));
+        // Means over 5 nets: seeds 0–4 give 13.9 % → 34.6 % dead, seeds 5–9 14 % → 39 %.
+        Assert.True(reluSane.DeadFraction > 0.05, $"sane ReLU dead {reluSane.DeadFraction}");
+        Assert.True(reluHigh.DeadFraction > 2 * reluSane.DeadFraction, $"dead: high lr {reluHigh.DeadFraction}, sane {reluSane.DeadFraction}");
         Assert.Equal(0, leakySane.DeadFraction);
         Assert.Equal(0, leakyHigh.DeadFraction);
-        Assert.True(leakyHigh.Accuracy > reluHigh.Accuracy, $"accuracy: leaky {leakyHigh.Accuracy}, relu {reluHigh.Accuracy}");
+        Assert.All(runs, r => Assert.True(r.Accuracy > 0.9, r.ToString()));   // the moons are easy: dead units are spare capacity lost
         Assert.Equal(reluHigh.DeadFraction, reluHigh.InactiveFraction); // for ReLU, inactive everywhere = dead
+    }
+
+    [Fact]
+    public void A_leaky_relu_net_that_blows_up_is_reported_as_diverged_not_as_alive()
+    {
+        // At rate 3, 2 of 10 LeakyReLU nets blew up to NaN on libtorch 2.10 (which ones depends on round-off); at 1e6
+        // every one does. NaN units pass no usable gradient: they count as dead, not as alive.
+        for (int seed = 0; seed < 3; seed++)
+        {
+            var run = ActivationExperiments.DyingRelu(1e6, "leaky_relu", seed: seed, epochs: 3);
+            Assert.True(run.Diverged, run.ToString());
+            Assert.Equal(1, run.DeadFraction);
+        }
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public class InitTests
     public void Xavier_normal_is_really_normal_and_uniforms_stay_inside_their_bound()
     {
         var normal = Statistics.Value.Single(r => r.Scheme == "xavier_normal_");
-        Assert.InRange(normal.TorchExcessKurtosis, -0.1, 0.1);   // TorchSharp's own xavier_normal_ would give −1.2 (uniform)
+        Assert.InRange(normal.TorchExcessKurtosis, -0.1, 0.1);   // a uniform (what TorchSharp before 0.107 drew here) gives −1.2
         foreach (var u in Statistics.Value.Where(r => r.Distribution == "uniform"))
             Assert.InRange(u.TorchMaxAbs, 0.99 * u.Bound!.Value, u.Bound.Value);
     }
@@ -130,13 +130,16 @@ public class InitTests
     }
 
     [Theory]
-    [InlineData(1)] // the notebook runs seed 0
+    [InlineData(0)] // the notebook's seed
+    [InlineData(1)]
+    [InlineData(5)] // the seeds where the old settings (5 epochs at 0.01) did not learn
+    [InlineData(7)]
     public void A_30_layer_relu_net_learns_from_he_init_and_stalls_at_chance_from_xavier(int seed)
     {
         var he = InitLab.TrainDeep(InitScheme.KaimingNormal, seed: seed);
         var xavier = InitLab.TrainDeep(InitScheme.XavierNormal, seed: seed);
         string all = $"he {string.Join(" ", he.EpochLosses)} acc {he.TestAccuracy}\nxavier {string.Join(" ", xavier.EpochLosses)} acc {xavier.TestAccuracy}";
-        Assert.Equal(5, he.EpochLosses.Count);
+        Assert.Equal(10, he.EpochLosses.Count);
         Assert.True(he.FinalLoss < DeepTrainingRun.ChanceLoss - 0.3, all);
         Assert.All(xavier.EpochLosses, l => Assert.InRange(l, DeepTrainingRun.ChanceLoss - 0.02, DeepTrainingRun.ChanceLoss + 0.02));
         Assert.True(he.TestAccuracy > xavier.TestAccuracy + 0.2, all);

@@ -174,7 +174,7 @@ public sealed class PlainDeepNet : Mlp
                     var bound = 1 / Math.Sqrt(w.shape[1]);
                     torch.nn.init.uniform_(linear.bias!, -bound, bound);
                     continue;
-                case "xavier": torch.nn.init.xavier_normal_(w); break;
+                case "xavier": InitLab.Fill(w, InitScheme.XavierNormal); break;   // a real normal: TorchSharp's xavier_normal_ is uniform
                 case "kaiming": torch.nn.init.kaiming_normal_(w, nonlinearity: torch.nn.init.NonlinearityType.ReLU); break;
                 case "zeros": torch.nn.init.zeros_(w); break;
                 case "constant": torch.nn.init.constant_(w, scale); break;

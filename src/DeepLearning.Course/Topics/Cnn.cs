@@ -362,6 +362,68 @@ public static partial class Parity
             [new("output", Bridge.MaxAbsDiff(y, yt, "output")), new("∂L/∂x", Bridge.MaxAbsDiff(dx, xt.grad!, "∂L/∂x"))]);
     }
 
+    /// <summary>
+    /// The front of LeNet from scratch and in TorchSharp, float32 both: conv (3×3, padding 1) → ReLU → max-pool 2×2 →
+    /// conv (3×3), on random x [N, C, H, W], for L = mean(r ⊙ out): output, ∂L/∂x and the convolutions' gradients.
+    /// ReLU and max-pool route the gradient by comparisons, and the two sides compute their inputs with different
+    /// summation orders (~1e-6 apart): near a kink they may route it differently — a mismatch of size ~1 with both
+    /// sides right. So the input is drawn until the scratch forward keeps every kink at least
+    /// <paramref name="tieTolerance"/> away (<see cref="NearTies"/>); the report's topic says how many draws that took.
+    /// </summary>
+    public static ParityReport ConvReluPool(int batch = 2, int inChannels = 2, int hiddenChannels = 4, int outChannels = 3, int size = 8,
+        double tieTolerance = NearTies.DefaultTolerance, int seed = 0)
+    {
+        Cnn.CheckImageBatch(batch, inChannels, size, size);
+        if (hiddenChannels < 1) throw new ArgumentOutOfRangeException(nameof(hiddenChannels), hiddenChannels, $"hiddenChannels must be ≥ 1, got {hiddenChannels}.");
+        if (outChannels < 1) throw new ArgumentOutOfRangeException(nameof(outChannels), outChannels, $"outChannels must be ≥ 1, got {outChannels}.");
+        if (size < 6) throw new ArgumentOutOfRangeException(nameof(size), size, $"size must be ≥ 6 (pool 2, then a 3×3 convolution), got {size}.");
+        if (!(tieTolerance >= 0) || !double.IsFinite(tieTolerance))
+            throw new ArgumentOutOfRangeException(nameof(tieTolerance), tieTolerance, $"tieTolerance must be a finite number ≥ 0, got {tieTolerance}.");
+        const int MaxDraws = 50;
+        var rng = new Rng((ulong)seed);
+        var w1 = rng.NormalArray<float>(0, Math.Sqrt(2.0 / (inChannels * 9)), hiddenChannels, inChannels, 3, 3);
+        var b1 = rng.NormalArray<float>(0, 0.1, hiddenChannels);
+        var w2 = rng.NormalArray<float>(0, Math.Sqrt(2.0 / (hiddenChannels * 9)), outChannels, hiddenChannels, 3, 3);
+        for (int draw = 1; draw <= MaxDraws; draw++)
+        {
+            var x = rng.NormalArray<float>(0, 1, batch, inChannels, size, size);
+            var (z, c1) = ScratchConv.Forward(x, w1, b1, 1, 1);
+            var (a, reluCache) = Activations.Relu.Forward(z);
+            var (p, poolCache) = ScratchMaxPool.Forward(a, 2);
+            var (y, c2) = ScratchConv.Forward(p, w2, null);
+            double reluMargin, poolMargin;
+            using (var check = torch.NewDisposeScope())
+            {
+                reluMargin = NearTies.ReluMargin(z.ToTensor());
+                poolMargin = NearTies.MaxPoolMargin(a.ToTensor(), [2, 2], skipZeroMaxima: true);
+            }
+            if (NearTies.IsNearTie(reluMargin, tieTolerance) || NearTies.IsNearTie(poolMargin, tieTolerance)) continue;
+
+            var dout = Cnn.MeanLossGradient(y.Shape, rng);
+            var g2 = ScratchConv.Backward(dout, c2);
+            var da = ScratchMaxPool.Backward(g2.Dx, poolCache);
+            var g1 = ScratchConv.Backward(Activations.Relu.Backward(da, reluCache), c1);
+
+            using var scope = torch.NewDisposeScope();
+            var (xt, w1t, b1t, w2t) = (x.ToTensor(requiresGrad: true), w1.ToTensor(requiresGrad: true), b1.ToTensor(requiresGrad: true), w2.ToTensor(requiresGrad: true));
+            var hidden = torch.nn.functional.relu(torch.nn.functional.conv2d(xt, w1t, b1t, padding: [1, 1]));
+            var yt = torch.nn.functional.conv2d(torch.nn.functional.max_pool2d(hidden, [2, 2]), w2t);
+            yt.backward([dout.ToTensor()]);
+            string redrawn = draw == 1 ? "" : $", input drawn {draw} times to keep kinks ≥ {tieTolerance:G2} away";
+            return new ParityReport($"conv → ReLU → max-pool → conv, x {Shapes.Format(x.Shape)}{redrawn}",
+            [
+                new("output", Bridge.MaxAbsDiff(y, yt, "output")),
+                new("∂L/∂x", Bridge.MaxAbsDiff(g1.Dx, xt.grad!, "∂L/∂x")),
+                new("∂L/∂w1", Bridge.MaxAbsDiff(g1.Dw, w1t.grad!, "∂L/∂w1")),
+                new("∂L/∂b1", Bridge.MaxAbsDiff(g1.Db!, b1t.grad!, "∂L/∂b1")),
+                new("∂L/∂w2", Bridge.MaxAbsDiff(g2.Dw, w2t.grad!, "∂L/∂w2")),
+            ]);
+        }
+        throw new InvalidOperationException(
+            $"In {MaxDraws} draws of x [{batch}, {inChannels}, {size}, {size}] every forward pass had a ReLU input or a max-pool gap below {tieTolerance:G2}: "
+            + "too many values for that tolerance; use a smaller batch or image, or a smaller tieTolerance.");
+    }
+
     /// <summary>The from-scratch average pooling against <c>functional.avg_pool2d</c> + autograd (L = mean(r ⊙ out)): output and ∂L/∂x.</summary>
     public static ParityReport AvgPool2d(Size2d? kernel = null, Size2d? stride = null, Size2d padding = default, bool countIncludePad = true,
         int batch = 2, int channels = 3, int height = 6, int width = 6, int seed = 0)

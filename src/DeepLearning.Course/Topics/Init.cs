@@ -178,7 +178,7 @@ public static class InitLab
             case InitScheme.Default: nn.init.kaiming_uniform_(weight, Math.Sqrt(5)); break;
             case InitScheme.XavierUniform: nn.init.xavier_uniform_(weight, gain); break;
             case InitScheme.XavierNormal:
-                // TorchSharp 0.106's xavier_normal_ calls the native xavier_uniform_ (same std, wrong shape), so draw the normal here.
+                // TorchSharp's xavier_normal_ (still in 0.107) draws a uniform (same std, wrong shape), so draw the normal here.
                 var (fanIn, fanOut) = nn.init.CalculateFanInAndFanOut(weight);
                 nn.init.normal_(weight, 0, gain * Math.Sqrt(2.0 / (fanIn + fanOut)));
                 break;
@@ -361,9 +361,11 @@ public static class InitLab
     /// He et al. (2015)'s training experiment, small: a plain ReLU net of <paramref name="depth"/> Linear layers
     /// (64 → width … → 10) initialised by <paramref name="scheme"/> (biases 0, or PyTorch's default), trained on the
     /// 8×8 digits with SGD (momentum 0.9, batches of 64) for <paramref name="epochs"/> epochs. A net whose signal dies
-    /// at initialisation stays at the chance-level loss ln 10 ≈ 2.303; one that keeps it learns.
+    /// at initialisation stays at the chance-level loss ln 10 ≈ 2.303; one that keeps it learns. The defaults (10 epochs
+    /// at 0.005) make that robust: at 0.01 for 5 epochs the He net's loss jumps back up in some seeds (seed 5 ended at
+    /// 2.02, accuracy 22 %); at these settings seeds 0–7 all end between 0.66 and 1.04, accuracy 55–79 %.
     /// </summary>
-    public static DeepTrainingRun TrainDeep(InitScheme scheme, int depth = 30, int width = 64, int epochs = 5, double learningRate = 0.01, int seed = 0)
+    public static DeepTrainingRun TrainDeep(InitScheme scheme, int depth = 30, int width = 64, int epochs = 10, double learningRate = 0.005, int seed = 0)
     {
         if (scheme is InitScheme.Zeros or InitScheme.Constant)
             throw new ArgumentException($"{scheme} init carries no signal through a deep net; use Default, Xavier* or Kaiming*.", nameof(scheme));
