@@ -252,7 +252,11 @@ public abstract class ResidualBlock<T> where T : unmanaged, IFloatingPointIeee75
     }
 
     /// <summary>"layer1.0." + "conv1" → "layer1.0.conv1"; an empty prefix gives the bare name.</summary>
-    private protected static string Named(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+    private protected static string Named(string prefix, string name)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        return prefix.Length == 0 ? name : $"{prefix}.{name}";
+    }
 
     /// <summary>The projection torchvision uses when the shape changes: 1×1 conv with the block's stride, then BN.</summary>
     private protected static ConvBn<T>? Projection(int inChannels, int outChannels, int stride, Rng rng, string prefix) =>
