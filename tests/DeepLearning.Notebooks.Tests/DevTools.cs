@@ -67,7 +67,8 @@ public sealed partial class DevTools : IDisposable
     {
         _chromium = chromium;
         _profile = profile;
-        _socket.ConnectAsync(endpoint, CancellationToken.None).Wait(TimeSpan.FromSeconds(30));
+        if (!_socket.ConnectAsync(endpoint, CancellationToken.None).Wait(TimeSpan.FromSeconds(30)))
+            throw new TimeoutException($"could not connect to Chromium's DevTools endpoint {endpoint} within 30 s");
         _receiving = Task.Run(ReceiveAsync);
     }
 
@@ -109,7 +110,16 @@ public sealed partial class DevTools : IDisposable
             profile.Dispose();
             lock (log) throw new InvalidOperationException($"Chromium did not open its DevTools endpoint within 60 s:\n{log}");
         }
-        return new DevTools(process, profile, listening.Task.Result);
+        try
+        {
+            return new DevTools(process, profile, listening.Task.Result);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            profile.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Opens <paramref name="page"/> in a new tab, waits until its fonts are loaded and its charts drawn (at most <paramref name="settle"/>), and reports what it shows.</summary>
@@ -265,7 +275,8 @@ public sealed partial class DevTools : IDisposable
         }
         catch (Exception e) when (e is WebSocketException or AggregateException) { }
         _socket.Dispose();
-        _receiving.Wait(TimeSpan.FromSeconds(5));
+        try { _receiving.Wait(TimeSpan.FromSeconds(5)); }
+        catch (AggregateException) { }   // a broken connection ends the receive loop; nothing left to report
         if (!_chromium.HasExited) _chromium.Kill(entireProcessTree: true);
         _chromium.WaitForExit(10_000);
         _chromium.Dispose();
