@@ -68,7 +68,7 @@ public static class Scratch
             bn = new BatchNorm1d<float>(features);
             x = NDArray.From(Random(rng, batch * features), batch, features);
             dout = NDArray.From(Random(rng, batch * features), batch, features);
-            (y, dx, cache) = (x.ZerosLike(), x.ZerosLike(), bn.NewCache(x.Shape, train: true));
+            (y, dx, cache) = (x.ZerosLike(), x.ZerosLike(), bn.NewCache(x.Shape));
         }
 
         public void Run()

@@ -7,4 +7,6 @@ int OutSize(int n, int k, int s, int p)
 //# cell: ex-2
 float[] horizontalFilter = [-1, -2, -1, 0, 0, 0, 1, 2, 1];
 //# cell: ex-3
-int receptiveField = 5 + (2 - 1) * 1 + (5 - 1) * 2; // 5 (conv1) + 1 (pool1) + 4·2 (conv2, whose inputs are 2 pixels apart) = 14
+// r, j: conv 3×3 → r 3; conv 3×3 stride 2 → r 3 + 2·1 = 5, then j = 2; conv 3×3 → r 5 + 2·2 = 9;
+// pool 2×2 stride 2 → r 9 + 1·2 = 11, then j = 4; conv 3×3 → r 11 + 2·4 = 19.
+int receptiveField = 19;

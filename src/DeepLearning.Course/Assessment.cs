@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using DeepLearning.Scratch;
 using DeepLearning.Scratch.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepLearning.Course;
@@ -77,8 +78,10 @@ public sealed record AssignmentGrade(IReadOnlyList<GradeItem> Items) : IHtmlView
 }
 
 /// <summary>
-/// Notebook 11's grading: the quiz key (as SHA-256 hashes of "question:answer", so the answers are not readable in
-/// the notebook or this source) and the coding assignment's data, held-out test split and thresholds.
+/// Notebook 11's grading: the quiz key (as SHA-256 hashes of "question:answer" — not shown as letters here or in the
+/// notebook, though with four options per question a hash hides nothing from someone who tries them all; the
+/// solutions file has the answers in plain text) and the coding assignments' data, held-out test splits and thresholds
+/// (plain constants below: not printed by the notebook, not secret).
 /// </summary>
 public static class Assessment
 {
@@ -97,6 +100,12 @@ public static class Assessment
         [10] = "cbc9336c721f59ba530df6137d09a22cb3a697d90f8fa8d962e8919167275191",
         [11] = "2586ecc2de5292d119ebd66cfa44f232b5e599c9ba98f1a86fdeb6fdea4299e3",
         [12] = "0f01ffaffc59734494728c963bea7885a64a33bf918eefa57236d8359b5ebc3d",
+        [13] = "f416be71181a08a73b9de7cfbf75c03b3d673dc75d3438e401616bb883357246",
+        [14] = "aea9ebc2c0b510d5211c28ad869f26096ea5513e05ae8d47252b602289915fe5",
+        [15] = "68310ed8eb9c6175886ccc31df4f99dc1219359d9727c3135018c9285621d50f",
+        [16] = "0507ee735f88ebcd4416576c68fe748d0d2859d97dc2e009ae705acf9952f93d",
+        [17] = "17aa45476d7e1eb8c276d9f60746b79604f63d3ae5b31d3a829b206c232da035",
+        [18] = "0a3e9124de83673a5a12496537fd0c06a609aedea097564513c8d86bf36b0c8a",
     };
 
     private static readonly IReadOnlyDictionary<int, string> QuizHints = new Dictionary<int, string>
@@ -113,9 +122,15 @@ public static class Assessment
         [10] = "09 · CNN: output size = (H + 2·padding − kernel)/stride + 1.",
         [11] = "10 · Residual: the block adds its input back (He et al. 2016).",
         [12] = "09 · CNN: a Conv2d weight is [outC, inC, kH, kW], plus one bias per output channel.",
+        [13] = "03 · Optimizers: without the correction m₁ = (1 − β₁)g and √v₁ = √(1 − β₂)|g|; divide one by the other.",
+        [14] = "02 · Losses: with smoothed targets the loss is minimized at a finite logit gap — where is its derivative zero?",
+        [15] = "07 · Batch norm §3: with one example, what is x − μ_B?",
+        [16] = "09 · CNN §3: apply r_l = r_{l−1} + (k_l − 1)·j_{l−1} twice, and count the weights of each option.",
+        [17] = "01 · Activations / 05 · Init: the backward signal is multiplied by φ′(z) at every layer; how large can σ′ be?",
+        [18] = "06 · Regularization §3: what does a Dropout module do in train() mode, and who switches it off?",
     };
 
-    /// <summary>The quiz's question numbers, 1..12.</summary>
+    /// <summary>The quiz's question numbers, 1..18.</summary>
     public static IReadOnlyList<int> QuizQuestions { get; } = [.. QuizKey.Keys.Order()];
 
     /// <summary>
@@ -190,6 +205,76 @@ public static class Assessment
             new("test loss low enough (confident only when right)", onTest.Loss <= MaxTestLoss, string.Create(CultureInfo.InvariantCulture, $"test loss {onTest.Loss:F3}")),
             new("small generalization gap (test loss − training loss)", gap <= MaxLossGap, string.Create(CultureInfo.InvariantCulture, $"gap {gap:F3} (training loss {onTrain.Loss:F3})")),
         ]);
+    }
+
+    /// <summary>The largest test RMSE the regression assignment allows (the noise alone gives about 1.0; a linear model about 2.5).</summary>
+    internal const double MaxTestRmse = 1.9;
+
+    /// <summary>The largest allowed gap between test RMSE and training RMSE in the regression assignment.</summary>
+    internal const double MaxRmseGap = 0.8;
+
+    /// <summary>
+    /// The regression option's data: Friedman's (1991) benchmark function of 10 inputs x ~ U[0, 1]¹⁰, of which five
+    /// matter — y = 10·sin(π·x₀·x₁) + 20·(x₂ − ½)² + 10·x₃ + 5·x₄ + ε, ε ~ N(0, 1) — with 300 training and 300
+    /// validation examples (targets [N, 1]); 600 test examples are held back. Always the same draw.
+    /// </summary>
+    public static AssignmentData RegressionAssignmentData()
+    {
+        var (train, validation, _) = RegressionSplits();
+        return new AssignmentData(train, validation);
+    }
+
+    /// <summary>
+    /// Grades the regression option: the model (one output [N, 1] for rows [N, 10]) is evaluated on the held-out test
+    /// examples and must reach the RMSE threshold with a small train–test RMSE gap; <paramref name="history"/> must show
+    /// early stopping with the best weights restored.
+    /// </summary>
+    public static AssignmentGrade GradeRegressionAssignment(nn.Module<Tensor, Tensor> model, History? history)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var (train, validation, test) = RegressionSplits();
+        using (train) using (validation) using (test)
+        {
+            Trainer.CheckFirstLayer(model, test, nameof(model));
+            double testRmse, trainRmse;
+            try
+            {
+                testRmse = Math.Sqrt(Trainer.Evaluate(model, test).Loss);
+                trainRmse = Math.Sqrt(Trainer.Evaluate(model, train).Loss);
+            }
+            catch (Exception ex) when (ex is System.Runtime.InteropServices.ExternalException or InvalidOperationException)
+            {
+                throw new ArgumentException($"The model fails on the test rows [N, 10]: {ex.Message.Split('\n')[0]}", nameof(model), ex);
+            }
+            double gap = testRmse - trainRmse;
+            return new AssignmentGrade(
+            [
+                new("trained with early stopping, best weights restored", history is { RestoredBestWeights: true },
+                    history is null ? "no history (pass what Trainer.Fit returned)" : history.Summary()),
+                new("test RMSE low enough", testRmse <= MaxTestRmse, string.Create(CultureInfo.InvariantCulture, $"test RMSE {testRmse:F3}")),
+                new("small generalization gap (test RMSE − training RMSE)", gap <= MaxRmseGap, string.Create(CultureInfo.InvariantCulture, $"gap {gap:F3} (training RMSE {trainRmse:F3})")),
+            ]);
+        }
+    }
+
+    // Friedman #1: 1,200 draws from a fixed seed — 300 train, 300 validation, 600 test.
+    private static (TrainData Train, TrainData Validation, TrainData Test) RegressionSplits()
+    {
+        const int n = 1200;
+        var rng = new Rng(2027);
+        var x = new float[n * 10];
+        var y = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int f = 0; f < 10; f++) x[(10 * i) + f] = (float)rng.Uniform(0, 1);
+            double[] v = [.. Enumerable.Range(0, 5).Select(f => (double)x[(10 * i) + f])];
+            y[i] = (float)((10 * Math.Sin(Math.PI * v[0] * v[1])) + (20 * (v[2] - 0.5) * (v[2] - 0.5)) + (10 * v[3]) + (5 * v[4]) + rng.Normal(0, 1));
+        }
+        using var xs = torch.tensor(x, [n, 10]);
+        using var ys = torch.tensor(y, [n, 1]);
+        TrainData Part(long from, long count, string name) =>
+            TrainData.Regression(xs.narrow(0, from, count).clone(), ys.narrow(0, from, count).clone(), name);
+        return (Part(0, 300, "regression train"), Part(300, 300, "regression validation"), Part(600, 600, "regression test"));
     }
 
     // Test: 1/3 of the digits; of the rest, 1/4 for training (300) and 1/4 for validation (300). Fixed seeds.

@@ -19,7 +19,7 @@ public sealed class Value
         Data = data;
         _children = children;
         Op = op;
-        Label = label;
+        _label = label ?? "";
     }
 
     /// <summary>The number this node holds; optimizers update leaves in place.</summary>
@@ -32,7 +32,13 @@ public sealed class Value
     public string Op { get; }
 
     /// <summary>An optional name for printing graphs.</summary>
-    public string Label { get; set; }
+    public string Label
+    {
+        get => _label;
+        set => _label = value ?? "";
+    }
+
+    private string _label;
 
     /// <summary>The nodes this one was computed from.</summary>
     public IReadOnlyList<Value> Children => _children;
@@ -40,6 +46,7 @@ public sealed class Value
     /// <summary>a + b; both inputs receive the output's gradient unchanged.</summary>
     public static Value operator +(Value a, Value b)
     {
+        Operands(a, b);
         var out_ = new Value(a.Data + b.Data, [a, b], "+");
         out_._backward = () =>
         {
@@ -52,6 +59,7 @@ public sealed class Value
     /// <summary>a · b; each input's gradient is the other input times the output's.</summary>
     public static Value operator *(Value a, Value b)
     {
+        Operands(a, b);
         var out_ = new Value(a.Data * b.Data, [a, b], "*");
         out_._backward = () =>
         {
@@ -112,13 +120,33 @@ public sealed class Value
     // The rest are compositions, so their gradients come for free from the ops above.
 
     /// <summary>−a = a·(−1).</summary>
-    public static Value operator -(Value a) => a * -1;
+    public static Value operator -(Value a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        return a * -1;
+    }
 
     /// <summary>a − b = a + (−b).</summary>
-    public static Value operator -(Value a, Value b) => a + (-b);
+    public static Value operator -(Value a, Value b)
+    {
+        Operands(a, b);
+        return a + (-b);
+    }
 
     /// <summary>a / b = a · b⁻¹.</summary>
-    public static Value operator /(Value a, Value b) => a * b.Pow(-1);
+    public static Value operator /(Value a, Value b)
+    {
+        Operands(a, b);
+        return a * b.Pow(-1);
+    }
+
+    // A null operand would otherwise surface as a NullReferenceException inside a backward closure, far from the bug.
+    private static void Operands(Value a, Value b)
+    {
+        if (a is null || b is null)
+            throw new ArgumentNullException(a is null ? nameof(a) : nameof(b),
+                $"An operand is null ({(a is null ? "left" : "right")} side): every input of an operation must be a Value (a constant converts implicitly).");
+    }
 
     /// <summary>A constant becomes a leaf, so 2 * x and x + 1 read like the math.</summary>
     public static implicit operator Value(double data) => new(data);
@@ -129,15 +157,26 @@ public sealed class Value
     /// </summary>
     public void Backward()
     {
+        // Topological order by depth-first search, children before the node that uses them. micrograd writes it as a
+        // recursive function; here the recursion's stack is an explicit one, so a graph a million nodes deep (a long
+        // loop of += on one Value) cannot overflow the thread's stack. Each entry is a node and how many of its
+        // children have been visited so far.
         var topo = new List<Value>();
-        var visited = new HashSet<Value>(ReferenceEqualityComparer.Instance);
-        void Build(Value v)
+        var visited = new HashSet<Value>(ReferenceEqualityComparer.Instance) { this };
+        var stack = new Stack<(Value Node, int NextChild)>();
+        stack.Push((this, 0));
+        while (stack.Count > 0)
         {
-            if (!visited.Add(v)) return;
-            foreach (var child in v._children) Build(child);
-            topo.Add(v);
+            var (node, next) = stack.Pop();
+            if (next < node._children.Length)
+            {
+                stack.Push((node, next + 1)); // come back for the remaining children
+                var child = node._children[next];
+                if (visited.Add(child)) stack.Push((child, 0));
+                continue;
+            }
+            topo.Add(node); // all children are in topo already
         }
-        Build(this);
 
         Grad = 1;
         for (int i = topo.Count - 1; i >= 0; i--) topo[i]._backward();
@@ -158,6 +197,7 @@ public static class Backprop
         /// <summary>A neuron with <paramref name="inputs"/> weights and a bias, drawn from U(−1, 1).</summary>
         public Neuron(int inputs, Rng rng, string nonlinearity = "tanh")
         {
+            Check.PositiveInt(inputs, nameof(inputs));
             ArgumentNullException.ThrowIfNull(rng);
             if (nonlinearity is not ("tanh" or "relu" or "linear"))
                 throw new ArgumentException($"Unknown nonlinearity '{nonlinearity}' (use tanh, relu or linear).", nameof(nonlinearity));
@@ -178,6 +218,9 @@ public static class Backprop
             ArgumentNullException.ThrowIfNull(x);
             if (x.Count != W.Count)
                 throw new ArgumentException($"x has {x.Count} values but the neuron has {W.Count} weights.", nameof(x));
+            for (int i = 0; i < x.Count; i++)
+                if (x[i] is null)
+                    throw new ArgumentException($"x[{i}] is null.", nameof(x));
             Value act = B;
             for (int i = 0; i < W.Count; i++) act += W[i] * x[i];
             return _nonlinearity switch
@@ -193,10 +236,19 @@ public static class Backprop
     }
 
     /// <summary>A layer of independent neurons seeing the same inputs.</summary>
-    public sealed class Layer(int inputs, int outputs, Rng rng, string nonlinearity = "tanh")
+    public sealed class Layer
     {
+        /// <summary><paramref name="outputs"/> neurons with <paramref name="inputs"/> weights each.</summary>
+        public Layer(int inputs, int outputs, Rng rng, string nonlinearity = "tanh")
+        {
+            Check.PositiveInt(inputs, nameof(inputs));
+            Check.PositiveInt(outputs, nameof(outputs));
+            ArgumentNullException.ThrowIfNull(rng);
+            Neurons = [.. Enumerable.Range(0, outputs).Select(_ => new Neuron(inputs, rng, nonlinearity))];
+        }
+
         /// <summary>The neurons, one per output.</summary>
-        public IReadOnlyList<Neuron> Neurons { get; } = [.. Enumerable.Range(0, outputs).Select(_ => new Neuron(inputs, rng, nonlinearity))];
+        public IReadOnlyList<Neuron> Neurons { get; }
 
         /// <summary>Each neuron's output.</summary>
         public IReadOnlyList<Value> Forward(IReadOnlyList<Value> x) => [.. Neurons.Select(n => n.Forward(x))];
@@ -206,11 +258,25 @@ public static class Backprop
     }
 
     /// <summary>Layers of tanh neurons with a linear output layer, e.g. new Mlp(3, [4, 4, 1], rng).</summary>
-    public sealed class Mlp(int inputs, IReadOnlyList<int> outputs, Rng rng)
+    public sealed class Mlp
     {
+        /// <summary>A network taking <paramref name="inputs"/> values through layers of widths <paramref name="outputs"/> (at least one).</summary>
+        public Mlp(int inputs, IReadOnlyList<int> outputs, Rng rng)
+        {
+            Check.PositiveInt(inputs, nameof(inputs));
+            ArgumentNullException.ThrowIfNull(outputs);
+            ArgumentNullException.ThrowIfNull(rng);
+            // No layers would make the network the identity, which is never what a caller meant.
+            if (outputs.Count == 0)
+                throw new ArgumentException("outputs is empty: an MLP needs at least one layer, e.g. [4, 4, 1].", nameof(outputs));
+            for (int l = 0; l < outputs.Count; l++)
+                if (outputs[l] <= 0)
+                    throw new ArgumentOutOfRangeException(nameof(outputs), outputs[l], $"outputs[{l}] = {outputs[l]}: every layer width must be positive.");
+            Layers = [.. outputs.Select((o, l) => new Layer(l == 0 ? inputs : outputs[l - 1], o, rng, l == outputs.Count - 1 ? "linear" : "tanh"))];
+        }
+
         /// <summary>The layers, input first.</summary>
-        public IReadOnlyList<Layer> Layers { get; } = [.. outputs.Select((o, l) =>
-            new Layer(l == 0 ? inputs : outputs[l - 1], o, rng, l == outputs.Count - 1 ? "linear" : "tanh"))];
+        public IReadOnlyList<Layer> Layers { get; }
 
         /// <summary>The network's outputs for one input vector.</summary>
         public IReadOnlyList<Value> Forward(IReadOnlyList<Value> x) => Layers.Aggregate(x, (h, layer) => layer.Forward(h));

@@ -45,7 +45,8 @@ public static class Losses
         {
             ArgumentNullException.ThrowIfNull(cache);
             var g = Upstream(dOut, cache.Reduction, cache.Diff.Shape);
-            return Zip(g, cache.Diff, static (gi, d) => T.CreateChecked(2) * d * gi);
+            // (2·g)·d, not 2·d·g: with Mean's g = 1/n the product stays finite where 2·d alone overflows (as PyTorch).
+            return Zip(g, cache.Diff, static (gi, d) => T.CreateChecked(2) * gi * d);
         }
 
         /// <summary>Backward with a scalar upstream gradient dOut = ∂(…)/∂L of the reduced loss.</summary>

@@ -242,7 +242,9 @@ public sealed class LrScheduler
     /// <summary>Moves to the next epoch and sets the optimizer's lr for it.</summary>
     public void Step()
     {
-        Epoch++;
-        Optimizer.Lr = Schedule.LrAt(Epoch, BaseLr);
+        // The lr is computed and set first, so a failure (an lr the optimizer refuses) leaves the epoch unchanged.
+        int next = checked(Epoch + 1);
+        Optimizer.Lr = Schedule.LrAt(next, BaseLr);
+        Epoch = next;
     }
 }

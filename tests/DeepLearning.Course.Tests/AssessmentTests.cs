@@ -9,6 +9,7 @@ public class AssessmentTests
     private static readonly Dictionary<int, char> Key = new()
     {
         [1] = 'C', [2] = 'A', [3] = 'C', [4] = 'B', [5] = 'B', [6] = 'C', [7] = 'A', [8] = 'B', [9] = 'B', [10] = 'B', [11] = 'B', [12] = 'B',
+        [13] = 'B', [14] = 'B', [15] = 'B', [16] = 'B', [17] = 'A', [18] = 'B',
     };
 
     [Fact]
@@ -31,12 +32,12 @@ public class AssessmentTests
         var placeholder = Assessment.QuizQuestions.ToDictionary(q => q, _ => '?');
         var result = Assessment.CheckQuiz(placeholder);
         Assert.Equal(0, result.Score);
-        Assert.Equal(12, result.Questions.Count);
+        Assert.Equal(18, result.Questions.Count);
         Assert.Equal(0, Assessment.CheckQuiz(new Dictionary<int, char>()).Score);
         Assert.Contains("not answered", result.ToString());
-        var ex = Assert.Throws<ArgumentException>(() => Assessment.CheckQuiz(new Dictionary<int, char>(Key) { [13] = 'A' }));
+        var ex = Assert.Throws<ArgumentException>(() => Assessment.CheckQuiz(new Dictionary<int, char>(Key) { [19] = 'A' }));
         Assert.Equal("answers", ex.ParamName);
-        Assert.Contains("13", ex.Message);
+        Assert.Contains("19", ex.Message);
     }
 
     [Fact]
@@ -84,5 +85,23 @@ public class AssessmentTests
         });
         var grade = Assessment.GradeAssignment(model, history);
         Assert.True(grade.Passed, grade.ToString());
+    }
+
+    [Fact]
+    public void GradeRegressionAssignment_fails_a_linear_model_and_a_missing_history()
+    {
+        var data = Assessment.RegressionAssignmentData();
+        using var train = data.Train;
+        using var validation = data.Validation;
+        Assert.Equal(300, train.Count);
+        Assert.Equal(TaskKind.Regression, train.Task);
+        torch.manual_seed(0);
+        using var linear = new Mlp([10, 1]);
+        var grade = Assessment.GradeRegressionAssignment(linear, null);
+        Assert.False(grade.Passed);
+        Assert.False(grade.Items[0].Passed);
+        Assert.False(grade.Items[1].Passed);
+        using var wrong = new Mlp([64, 1]);
+        Assert.Equal("model", Assert.Throws<ArgumentException>(() => Assessment.GradeRegressionAssignment(wrong, null)).ParamName);
     }
 }

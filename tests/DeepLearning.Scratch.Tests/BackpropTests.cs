@@ -178,4 +178,46 @@ public class BackpropTests
         Assert.Equal("nonlinearity", bad.ParamName);
         Assert.Contains("softplus", bad.Message);
     }
+
+    // ─── Fault class 4: the scalar autograd ─────────────────────────────────────────────────────────────────────────
+
+    [Fact]
+    public void Backward_on_a_million_node_deep_graph_does_not_overflow_the_stack()
+    {
+        // x ← x + a a million times: a chain 1,000,000 nodes deep (the recursive sort overflowed at ~10⁴–10⁵).
+        var a = new Value(0.5, "a");
+        Value x = a;
+        for (int i = 0; i < 1_000_000; i++) x += a;
+        x.Backward();
+        Assert.Equal(1_000_001 * 0.5, x.Data);
+        Assert.Equal(1_000_001.0, a.Grad); // every + adds its share: ∂x/∂a = 1,000,001
+    }
+
+    [Fact]
+    public void Null_operands_are_argument_errors_not_null_references()
+    {
+        var v = new Value(2);
+        Value nothing = null!;
+        foreach (var op in new Func<Value>[] { () => v + nothing, () => nothing + v, () => v * nothing, () => nothing * v,
+                     () => v - nothing, () => nothing - v, () => v / nothing, () => nothing / v, () => -nothing })
+            Assert.ThrowsAny<ArgumentNullException>(op);
+        Assert.Contains("right", Assert.Throws<ArgumentNullException>(() => v + nothing).Message);
+        Assert.Equal("", new Value(1, null!).Label);
+        Assert.Contains("Value(data=1", new Value(1) { Label = null! }.ToString());
+        Assert.Equal("x", Assert.Throws<ArgumentException>(() => new Backprop.Neuron(2, new Rng(0)).Forward([v, nothing])).ParamName);
+    }
+
+    [Fact]
+    public void An_mlp_without_layers_or_with_non_positive_sizes_is_rejected()
+    {
+        var empty = Assert.Throws<ArgumentException>(() => new Backprop.Mlp(3, [], new Rng(0)));
+        Assert.Equal("outputs", empty.ParamName);
+        Assert.Contains("at least one layer", empty.Message);
+        Assert.Equal("outputs", Assert.Throws<ArgumentOutOfRangeException>(() => new Backprop.Mlp(3, [4, 0, 1], new Rng(0))).ParamName);
+        Assert.Equal("inputs", Assert.Throws<ArgumentOutOfRangeException>(() => new Backprop.Mlp(0, [1], new Rng(0))).ParamName);
+        Assert.Equal("outputs", Assert.Throws<ArgumentNullException>(() => new Backprop.Mlp(3, null!, new Rng(0))).ParamName);
+        Assert.Equal("rng", Assert.Throws<ArgumentNullException>(() => new Backprop.Mlp(3, [1], null!)).ParamName);
+        Assert.Equal("inputs", Assert.Throws<ArgumentOutOfRangeException>(() => new Backprop.Neuron(-1, new Rng(0))).ParamName);
+        Assert.Equal("outputs", Assert.Throws<ArgumentOutOfRangeException>(() => new Backprop.Layer(2, 0, new Rng(0))).ParamName);
+    }
 }

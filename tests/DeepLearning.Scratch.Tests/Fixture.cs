@@ -129,9 +129,18 @@ public sealed class FixtureCase
 
     private static NDArray<T> ToArray<T>(JsonElement e) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (e.ValueKind == JsonValueKind.Number) return NDArray.Scalar(T.CreateChecked(e.GetDouble()));
+        if (e.ValueKind is JsonValueKind.Number or JsonValueKind.String) return NDArray.Scalar(T.CreateChecked(Number(e)));
         int[] shape = [.. e.GetProperty("shape").EnumerateArray().Select(v => v.GetInt32())];
-        T[] data = [.. e.GetProperty("data").EnumerateArray().Select(v => T.CreateChecked(v.GetDouble()))];
+        T[] data = [.. e.GetProperty("data").EnumerateArray().Select(v => T.CreateChecked(Number(v)))];
         return new NDArray<T>(shape, data);
     }
+
+    // JSON has no infinities or NaN; the generator writes them as the strings "inf", "-inf" and "nan".
+    private static double Number(JsonElement v) => v.ValueKind != JsonValueKind.String ? v.GetDouble() : v.GetString() switch
+    {
+        "inf" => double.PositiveInfinity,
+        "-inf" => double.NegativeInfinity,
+        "nan" => double.NaN,
+        var other => throw new FormatException($"'{other}' is not a number in a fixture."),
+    };
 }

@@ -159,13 +159,13 @@ public class ParameterFaultTests
         foreach (var make in new Func<int, object>[]
         {
             n => Synthetic.Xor(n, 0, rng), n => Synthetic.TwoMoons(n, 0, rng), n => Synthetic.Circles(n, 0, 0.5, rng),
-            n => Synthetic.Spirals(n, 3, 0, rng), n => Synthetic.SeedTask(n, rng),
+            n => Synthetic.Spirals(n, 3, 0, rng), n => Synthetic.XorSine(n, rng),
         })
         {
             var ex = Assert.Throws<ArgumentOutOfRangeException>(() => make(int.MaxValue));
             Assert.Equal("n", ex.ParamName);
             Assert.Contains("more than one array can hold", ex.Message);
         }
-        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => Synthetic.SeedTask(Array.MaxLength / 10 + 1, rng)).ParamName);
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => Synthetic.XorSine(Array.MaxLength / 10 + 1, rng)).ParamName);
     }
 }

@@ -388,7 +388,7 @@ public static partial class Parity
             var dout = rng.NormalArray<float>(0, 1, shape);
             scratch.Gamma.Grad.Span.Clear();
             scratch.Beta.Grad.Span.Clear();
-            var (y, cache) = scratch.Forward(x, train: true);
+            var (y, cache) = scratch.Train().Forward(x);
             var dx = scratch.Backward(dout, cache);
 
             using var scope = torch.NewDisposeScope();
@@ -410,7 +410,7 @@ public static partial class Parity
         using (torch.no_grad())
         {
             bn.eval();
-            rows.Add(new("eval: output", Bridge.MaxAbsDiff(scratch.Forward(xe, train: false).Out, bn.call(xe.ToTensor()), "eval output")));
+            rows.Add(new("eval: output", Bridge.MaxAbsDiff(scratch.Eval().Forward(xe).Out, bn.call(xe.ToTensor()), "eval output")));
         }
         return new ParityReport(topic, rows);
     }

@@ -201,28 +201,28 @@ public static partial class Parity
                 {
                     var (l, c) = none ? ScratchLosses.Mse.ForwardNone(input, target) : LossParity.Scalar(ScratchLosses.Mse.Forward(input, target, reduction));
                     dLoss = LossParity.Upstream(l, none, seed);
-                    (lossS, dxS) = (l, ScratchLosses.Mse.Backward(c, dLoss));
+                    (lossS, dxS) = (l, ScratchLosses.Mse.Backward(dLoss, c));
                     break;
                 }
             case "l1":
                 {
                     var (l, c) = none ? ScratchLosses.L1.ForwardNone(input, target) : LossParity.Scalar(ScratchLosses.L1.Forward(input, target, reduction));
                     dLoss = LossParity.Upstream(l, none, seed);
-                    (lossS, dxS) = (l, ScratchLosses.L1.Backward(c, dLoss));
+                    (lossS, dxS) = (l, ScratchLosses.L1.Backward(dLoss, c));
                     break;
                 }
             case "huber":
                 {
                     var (l, c) = none ? ScratchLosses.Huber.ForwardNone(input, target, delta) : LossParity.Scalar(ScratchLosses.Huber.Forward(input, target, reduction, delta));
                     dLoss = LossParity.Upstream(l, none, seed);
-                    (lossS, dxS) = (l, ScratchLosses.Huber.Backward(c, dLoss));
+                    (lossS, dxS) = (l, ScratchLosses.Huber.Backward(dLoss, c));
                     break;
                 }
             case "bce":
                 {
                     var (l, c) = none ? ScratchLosses.Bce.ForwardNone(input, target) : LossParity.Scalar(ScratchLosses.Bce.Forward(input, target, reduction));
                     dLoss = LossParity.Upstream(l, none, seed);
-                    (lossS, dxS) = (l, ScratchLosses.Bce.Backward(c, dLoss));
+                    (lossS, dxS) = (l, ScratchLosses.Bce.Backward(dLoss, c));
                     break;
                 }
             case "bce_with_logits":
@@ -230,7 +230,7 @@ public static partial class Parity
                     var (l, c) = none ? ScratchLosses.BceWithLogits.ForwardNone(input, target, posWeight)
                         : LossParity.Scalar(ScratchLosses.BceWithLogits.Forward(input, target, reduction, posWeight));
                     dLoss = LossParity.Upstream(l, none, seed);
-                    (lossS, dxS) = (l, ScratchLosses.BceWithLogits.Backward(c, dLoss));
+                    (lossS, dxS) = (l, ScratchLosses.BceWithLogits.Backward(dLoss, c));
                     break;
                 }
             default:
@@ -238,7 +238,7 @@ public static partial class Parity
                     var (l, c) = none ? ScratchLosses.CrossEntropy.ForwardNone(input, target, labelSmoothing)
                         : LossParity.Scalar(ScratchLosses.CrossEntropy.Forward(input, target, reduction, labelSmoothing));
                     dLoss = LossParity.Upstream(l, none, seed);
-                    (lossS, dxS) = (l, ScratchLosses.CrossEntropy.Backward(c, dLoss));
+                    (lossS, dxS) = (l, ScratchLosses.CrossEntropy.Backward(dLoss, c));
                     break;
                 }
         }
@@ -277,14 +277,14 @@ public static partial class Parity
         {
             var (l, c) = none ? ScratchLosses.Nll.ForwardNone(input, target) : LossParity.Scalar(ScratchLosses.Nll.Forward(input, target, reduction));
             dLoss = LossParity.Upstream(l, none, seed);
-            (lossS, dxS) = (l, ScratchLosses.Nll.Backward(c, dLoss));
+            (lossS, dxS) = (l, ScratchLosses.Nll.Backward(dLoss, c));
         }
         else
         {
             var (l, c) = none ? ScratchLosses.CrossEntropy.ForwardNone(input, target, labelSmoothing)
                 : LossParity.Scalar(ScratchLosses.CrossEntropy.Forward(input, target, reduction, labelSmoothing));
             dLoss = LossParity.Upstream(l, none, seed);
-            (lossS, dxS) = (l, ScratchLosses.CrossEntropy.Backward(c, dLoss));
+            (lossS, dxS) = (l, ScratchLosses.CrossEntropy.Backward(dLoss, c));
         }
 
         using var scope = torch.NewDisposeScope();
@@ -311,7 +311,7 @@ public static partial class Parity
         var (l, c) = none ? ScratchLosses.TripletMargin.ForwardNone(anchor, positive, negative, margin, p, eps)
             : LossParity.Scalar(ScratchLosses.TripletMargin.Forward(anchor, positive, negative, reduction, margin, p, eps));
         var dLoss = LossParity.Upstream(l, none, seed);
-        var g = ScratchLosses.TripletMargin.Backward(c, dLoss);
+        var g = ScratchLosses.TripletMargin.Backward(dLoss, c);
 
         using var scope = torch.NewDisposeScope();
         var (at, pt, nt) = (anchor.ToTensor(requiresGrad: true), positive.ToTensor(requiresGrad: true), negative.ToTensor(requiresGrad: true));
@@ -338,7 +338,7 @@ public static partial class Parity
         var (l, c) = none ? ScratchLosses.Contrastive.ForwardNone(x1, x2, y, margin)
             : LossParity.Scalar(ScratchLosses.Contrastive.Forward(x1, x2, y, reduction, margin));
         var dLoss = LossParity.Upstream(l, none, seed);
-        var g = ScratchLosses.Contrastive.Backward(c, dLoss);
+        var g = ScratchLosses.Contrastive.Backward(dLoss, c);
 
         using var scope = torch.NewDisposeScope();
         var (at, bt) = (x1.ToTensor(requiresGrad: true), x2.ToTensor(requiresGrad: true));

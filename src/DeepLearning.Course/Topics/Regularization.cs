@@ -60,9 +60,17 @@ public static partial class Parity
             if (weights[i] is null) throw new ArgumentException($"weights[{i}] is null.", nameof(weights));
 
         var ps = weights.Select((w, i) => new Parameter<float>($"w{i}", w.Clone())).ToList();
-        float value = kind == "l1" ? ScratchRegularization.L1.Value(ps, lambda) : ScratchRegularization.L2.Value(ps, lambda);
-        if (kind == "l1") ScratchRegularization.L1.Backward(ps, lambda);
-        else ScratchRegularization.L2.Backward(ps, lambda);
+        float value;
+        if (kind == "l1")
+        {
+            (value, var cache) = ScratchRegularization.L1.Forward(ps, lambda);
+            ScratchRegularization.L1.Backward(cache);
+        }
+        else
+        {
+            (value, var cache) = ScratchRegularization.L2.Forward(ps, lambda);
+            ScratchRegularization.L2.Backward(cache);
+        }
 
         using var scope = torch.NewDisposeScope();
         var ts = weights.Select(w => w.ToTensor(requiresGrad: true)).ToList();
@@ -112,7 +120,7 @@ public static partial class Parity
         for (int i = 0; i < yS.Length; i++) yS.Data[i] = x.Data[i] * mask.Data[i];
         var dxS = ScratchDropout.Backward(dout, cache);
 
-        var (evalS, _) = ScratchDropout.Forward(x, p, train: false, null);
+        var (evalS, _) = new DropoutLayer<float>(p, new Rng(0)).Eval().Forward(x);
         var evalT = torch.nn.functional.dropout(xt.detach(), p, training: false);
         return new ParityReport($"Dropout p = {p}",
         [
@@ -246,8 +254,8 @@ public static class RegularizationExperiments
         }
 
         var ones = NDArray.Full(1f, elements);
-        rows.Add(Stats("scratch", true, ScratchDropout.Forward(ones, p, train: true, new Rng(unchecked((ulong)seed))).Out.Data));
-        rows.Add(Stats("scratch", false, ScratchDropout.Forward(ones, p, train: false, null).Out.Data));
+        rows.Add(Stats("scratch", true, ScratchDropout.Forward(ones, p, new Rng(unchecked((ulong)seed))).Out.Data));
+        rows.Add(Stats("scratch", false, new DropoutLayer<float>(p, new Rng(0)).Eval().Forward(ones).Out.Data));
         return new DropoutBehaviour(p, elements, rows);
 
         static DropoutStats Stats(string implementation, bool train, float[] y)

@@ -192,7 +192,7 @@ public static class Residual
                 torchParams[p.Name].copy_(p.Value.ToTensor());
 
         var x = rng.NormalArray<float>(0, 1, batch, scratch.InChannels, size, size);
-        var (y, cache) = scratch.Forward(x, train: true);
+        var (y, cache) = scratch.Train().Forward(x);
         var dout = Cnn.MeanLossGradient(y.Shape, rng);
         var dx = scratch.Backward(dout, cache);
 
@@ -213,7 +213,7 @@ public static class Residual
             rows.Add(new($"{name} after step", Bridge.MaxAbsDiff(value, buffers[name], name)));
 
         var x2 = rng.NormalArray<float>(0, 1, batch, scratch.InChannels, size, size);
-        var (y2, _) = scratch.Forward(x2, train: false);
+        var (y2, _) = scratch.Eval().Forward(x2);
         block.eval();
         using (torch.no_grad())
             rows.Add(new("output (eval)", Bridge.MaxAbsDiff(y2, block.forward(x2.ToTensor()), "output (eval)")));

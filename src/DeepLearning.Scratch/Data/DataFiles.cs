@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -70,10 +71,32 @@ public static class DataFiles
 
     /// <summary>
     /// The bytes of <paramref name="relativePath"/> (e.g. "digits/uci-digits-8x8.csv.gz") inside the data folder,
-    /// after checking their SHA-256 against the manifest. A missing file or a mismatch throws, naming the file and,
-    /// for a mismatch, the expected and actual hashes.
+    /// after checking them against the manifest: their SHA-256 and, for a gzipped file whose entry records them, the
+    /// SHA-256 and row count of the decompressed text. Anything wrong — a missing or unreadable file, a mismatch, a
+    /// manifest that is not what it should be — throws one message naming the file and what is wrong.
     /// </summary>
-    public static byte[] ReadVerified(string relativePath, string? dataDirectory = null)
+    public static byte[] ReadVerified(string relativePath, string? dataDirectory = null) => Read(relativePath, dataDirectory).Bytes;
+
+    /// <summary>
+    /// The decompressed contents of the gzipped data file <paramref name="relativePath"/>, verified as
+    /// <see cref="ReadVerified"/> does (so a file truncated and then re-hashed in the manifest still fails on its rows).
+    /// </summary>
+    public static byte[] ReadVerifiedGzip(string relativePath, string? dataDirectory = null)
+    {
+        var (bytes, text, key) = Read(relativePath, dataDirectory);
+        return text ?? Gunzip(bytes, key);
+    }
+
+    /// <summary>Lowercase hex SHA-256 of <paramref name="bytes"/>, as sha256sum prints it.</summary>
+    public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>Reads the file's bytes; a test replaces it to simulate errors root cannot provoke (permissions).</summary>
+    internal static Func<string, byte[]> ReadAllBytes { get; set; } = File.ReadAllBytes;
+
+    /// <summary>One file's entry in the manifest: its hashes (lowercase) and, when recorded, its decompressed row count.</summary>
+    internal sealed record ManifestEntry(string Path, string Sha256, string? UncompressedSha256, int? Rows);
+
+    private static (byte[] Bytes, byte[]? Text, string Key) Read(string relativePath, string? dataDirectory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(relativePath);
         string key = relativePath.Replace('\\', '/');
@@ -81,34 +104,147 @@ public static class DataFiles
             throw new ArgumentException($"'{relativePath}' must be a path inside the data folder, like \"digits/uci-digits-8x8.csv.gz\".", nameof(relativePath));
 
         string dir = dataDirectory ?? FindDataDirectory();
-        string expected = ExpectedSha256(key, dir);
+        var entry = Manifest(dir).FirstOrDefault(e => e.Path == key)
+            ?? throw new ArgumentException($"data/{key} is not listed in {Path.Combine(dir, ManifestName)}; every shipped file needs a hash there.", nameof(relativePath));
         string path = Path.Combine(dir, key);
-        if (!File.Exists(path))
-            throw new FileNotFoundException(
-                $"Data file data/{key} is missing (looked for {path}). Restore it with `git checkout -- data/{key}` " +
-                $"or regenerate it with the script named in {ManifestName}.", path);
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ReadFile(path, $"Data file data/{key}",
+            $"Restore it with `git checkout -- data/{key}` or regenerate it with the script named in {ManifestName}.");
         string actual = Sha256(bytes);
-        if (actual != expected)
+        if (actual != entry.Sha256)
             throw new InvalidDataException(
-                $"Data file data/{key} is corrupt or was changed: its SHA-256 is {actual}, but {ManifestName} expects {expected}. " +
+                $"Data file data/{key} is corrupt or was changed: its SHA-256 is {actual}, but {ManifestName} expects {entry.Sha256}. " +
                 $"Restore it with `git checkout -- data/{key}`; if you regenerated it on purpose, rerun data/scripts/manifest.py.");
-        return bytes;
+        if (entry.UncompressedSha256 is null && entry.Rows is null) return (bytes, null, key);
+
+        // The decompressed text is checked too: a file cut short and then re-hashed in the manifest passes the check
+        // above, but not these.
+        byte[] text = Gunzip(bytes, key);
+        string textHash = Sha256(text);
+        if (entry.UncompressedSha256 is string expectedText && textHash != expectedText)
+            throw new InvalidDataException(
+                $"Data file data/{key} decompresses to text whose SHA-256 is {textHash}, but {ManifestName} expects {expectedText} (uncompressed_sha256): " +
+                $"the file's contents were changed. Restore it with `git checkout -- data/{key}`.");
+        if (entry.Rows is int rows)
+        {
+            int lines = text.AsSpan().Count((byte)'\n') + (text.Length == 0 || text[^1] == (byte)'\n' ? 0 : 1);
+            if (lines != rows)
+                throw new InvalidDataException(
+                    $"Data file data/{key} has {lines} rows, but {ManifestName} records {rows}: the file is truncated or padded. Restore it with `git checkout -- data/{key}`.");
+        }
+        return (bytes, text, key);
     }
 
-    /// <summary>Lowercase hex SHA-256 of <paramref name="bytes"/>, as sha256sum prints it.</summary>
-    public static string Sha256(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+    private static byte[] Gunzip(byte[] bytes, string key)
+    {
+        try
+        {
+            using var gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
+            using var text = new MemoryStream();
+            gz.CopyTo(text);
+            return text.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"Data file data/{key} is not valid gzip ({e.Message}). Restore it with `git checkout -- data/{key}`.", e);
+        }
+    }
 
-    private static string ExpectedSha256(string relativePath, string dir)
+    // Reads a file, telling apart the ways it can fail: not there, not allowed, not a file, or some other I/O error.
+    private static byte[] ReadFile(string path, string what, string remedy)
+    {
+        try
+        {
+            return ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FileNotFoundException($"{what} is missing (looked for {path}). {remedy}", path, e);
+        }
+        catch (UnauthorizedAccessException e) when (Directory.Exists(path))
+        {
+            throw new IOException($"{what} ({path}) is a folder, not a file. {remedy}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new UnauthorizedAccessException(
+                $"{what} exists but cannot be read: permission denied ({path}). Give your user read access to it (and to its folders), e.g. `chmod a+r {path}`.", e);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"{what} ({path}) could not be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The manifest's file entries, checked: a JSON object whose "files" is an array of objects, each with a string
+    /// "path" and a 64-hex-digit "sha256" (any case), optionally "uncompressed_sha256" and an integer "rows".
+    /// </summary>
+    internal static IReadOnlyList<ManifestEntry> Manifest(string dir)
     {
         string manifestPath = Path.Combine(dir, ManifestName);
-        if (!File.Exists(manifestPath))
-            throw new FileNotFoundException($"{manifestPath} is missing, so no data file can be verified.", manifestPath);
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(manifestPath));
-        foreach (var entry in doc.RootElement.GetProperty("files").EnumerateArray())
-            if (entry.GetProperty("path").GetString() == relativePath)
-                return entry.GetProperty("sha256").GetString()
-                    ?? throw new InvalidDataException($"{manifestPath}: entry '{relativePath}' has no sha256.");
-        throw new ArgumentException($"data/{relativePath} is not listed in {manifestPath}; every shipped file needs a hash there.", nameof(relativePath));
+        byte[] json = ReadFile(manifestPath, ManifestName, "It lists the hash of every data file; restore it with `git checkout -- data/MANIFEST.json`.");
+        string where = manifestPath;
+        if (json.AsSpan().Trim(" \t\r\n"u8).IsEmpty)
+            throw new InvalidDataException($"{where} is empty; restore it with `git checkout -- data/{ManifestName}`.");
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException(
+                $"{where} is not valid JSON (truncated or edited?): {e.Message} Restore it with `git checkout -- data/{ManifestName}`.", e);
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{where} must be a JSON object with a \"files\" array, but is a JSON {Kind(root)}.");
+            if (!root.TryGetProperty("files", out var files))
+                throw new InvalidDataException($"{where} has no \"files\" key: it must list the data files as \"files\": [{{\"path\": …, \"sha256\": …}}, …].");
+            if (files.ValueKind != JsonValueKind.Array)
+                throw new InvalidDataException($"{where}: \"files\" must be an array, but is a JSON {Kind(files)}.");
+            var entries = new List<ManifestEntry>();
+            int i = 0;
+            foreach (var e in files.EnumerateArray())
+            {
+                string at = $"{where}: files[{i}]";
+                if (e.ValueKind != JsonValueKind.Object)
+                    throw new InvalidDataException($"{at} must be an object with \"path\" and \"sha256\", but is a JSON {Kind(e)}.");
+                string path = RequiredString(e, "path", at);
+                at = $"{where}: files[{i}] (\"{path}\")";
+                string sha = Hash(RequiredString(e, "sha256", at), "sha256", at);
+                string? text = e.TryGetProperty("uncompressed_sha256", out var u) ? Hash(AsString(u, "uncompressed_sha256", at), "uncompressed_sha256", at) : null;
+                int? rows = null;
+                if (e.TryGetProperty("rows", out var r))
+                {
+                    if (r.ValueKind != JsonValueKind.Number || !r.TryGetInt32(out int n) || n < 0)
+                        throw new InvalidDataException($"{at}: \"rows\" must be a non-negative integer, but is {r.GetRawText()}.");
+                    rows = n;
+                }
+                if (entries.Any(x => x.Path == path))
+                    throw new InvalidDataException($"{where} lists \"{path}\" twice; each file must appear once.");
+                entries.Add(new ManifestEntry(path, sha, text, rows));
+                i++;
+            }
+            return entries;
+        }
     }
+
+    private static string RequiredString(JsonElement e, string key, string at) =>
+        e.TryGetProperty(key, out var v) ? AsString(v, key, at) : throw new InvalidDataException($"{at} has no \"{key}\".");
+
+    private static string AsString(JsonElement v, string key, string at) =>
+        v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new InvalidDataException($"{at}: \"{key}\" must be a string, but is a JSON {Kind(v)} ({v.GetRawText()}).");
+
+    // Hashes compare in lowercase: sha256sum prints lowercase, but a hand-edited manifest may not.
+    private static string Hash(string value, string key, string at)
+    {
+        if (value.Length != 64 || !value.All(char.IsAsciiHexDigit))
+            throw new InvalidDataException($"{at}: \"{key}\" must be 64 hexadecimal digits (a SHA-256), but is \"{value}\".");
+        return value.ToLowerInvariant();
+    }
+
+    private static string Kind(JsonElement e) => e.ValueKind.ToString().ToLowerInvariant();
 }

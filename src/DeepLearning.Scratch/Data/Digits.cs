@@ -1,5 +1,3 @@
-using System.IO.Compression;
-
 namespace DeepLearning.Scratch.Data;
 
 /// <summary>
@@ -36,7 +34,7 @@ public static class Digits
         var (train, test) = Load28x28Split(dataDirectory);
         float[] x = [.. train.X.Data, .. test.X.Data];
         int[] labels = [.. train.Labels, .. test.Labels];
-        return new Dataset("MNIST subset 28×28", NDArray.From(x, labels.Length, 784), labels, 10, [.. DigitNames]);
+        return new Dataset("MNIST subset 28×28", NDArray.Wrap(x, labels.Length, 784), labels, 10, [.. DigitNames]);
     }
 
     /// <summary>
@@ -53,17 +51,13 @@ public static class Digits
             return (new Dataset("MNIST subset 28×28 (train)", xTrain, yTrain, 10, [.. DigitNames]), test);
         var (xExtra, yExtra) = ReadCsv(File28x28TrainExtra, 784, 255, dataDirectory);
         int[] labels = [.. yTrain, .. yExtra];
-        return (new Dataset("MNIST 28×28 (train + extra)", NDArray.From([.. xTrain.Data, .. xExtra.Data], labels.Length, 784), labels, 10, [.. DigitNames]), test);
+        return (new Dataset("MNIST 28×28 (train + extra)", NDArray.Wrap([.. xTrain.Data, .. xExtra.Data], labels.Length, 784), labels, 10, [.. DigitNames]), test);
     }
 
     /// <summary>Parses a verified gzipped CSV of <paramref name="features"/> integer pixels in [0, max] plus a label per line, scaling pixels to [0, 1].</summary>
     private static (NDArray<float> X, int[] Labels) ReadCsv(string relativePath, int features, int max, string? dataDirectory)
     {
-        byte[] gz = DataFiles.ReadVerified(relativePath, dataDirectory);
-        using var stream = new GZipStream(new MemoryStream(gz), CompressionMode.Decompress);
-        using var text = new MemoryStream();
-        stream.CopyTo(text);
-        ReadOnlySpan<byte> csv = text.GetBuffer().AsSpan(0, (int)text.Length);
+        ReadOnlySpan<byte> csv = DataFiles.ReadVerifiedGzip(relativePath, dataDirectory);
 
         // One pass over the bytes (a plain loop: it also runs fast in Debug builds, where notebooks and tests live).
         int rows = csv.Count((byte)'\n') + (csv.IsEmpty || csv[^1] == (byte)'\n' ? 0 : 1);
@@ -106,6 +100,6 @@ public static class Digits
                 column = 0;
             }
         }
-        return (NDArray.From(x, rows, features), labels);
+        return (NDArray.Wrap(x, rows, features), labels);
     }
 }
