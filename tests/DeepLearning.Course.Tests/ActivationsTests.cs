@@ -99,6 +99,38 @@ public class ActivationsTests
     }
 
     [Fact]
+    public void The_backward_signal_shrinks_with_relu_while_its_weight_gradients_stay_even()
+    {
+        var relu = ActivationExperiments.GradientThroughDepth("relu");
+        Assert.Equal(10, relu.SignalGradientNorms.Length);
+        // Xavier weights and ReLU: ‖∂L/∂h‖ loses about 1/√2 per layer on its way down…
+        double perLayer = Math.Pow(relu.SignalFirstToLast, 1.0 / 9);
+        Assert.InRange(perLayer, 0.6, 0.8);
+        // …while ‖∂L/∂W‖ = signal × activation stays within 3× (the activations shrink the other way).
+        Assert.InRange(relu.FirstToLast, 1.0 / 3, 3);
+        var sigmoid = ActivationExperiments.GradientThroughDepth("sigmoid");
+        Assert.True(sigmoid.SignalFirstToLast < 1e-4, $"sigmoid signal first/last = {sigmoid.SignalFirstToLast}");
+    }
+
+    [Fact]
+    public void Dying_relu_per_epoch_never_revives_a_first_layer_relu_unit_and_counts_leaky_revivals()
+    {
+        var relu = ActivationExperiments.DyingReluPerEpoch(3, "relu", epochs: 10);
+        var leaky = ActivationExperiments.DyingReluPerEpoch(3, "leaky_relu", epochs: 10);
+        Assert.Equal(11, relu.InactiveFraction.Length);   // before training and after each epoch
+        Assert.Equal(11, relu.Accuracy.Length);
+        Assert.Equal(128, relu.Units);
+        // A first-layer ReLU unit that is inactive gets an exactly-zero gradient under plain SGD: it cannot come back.
+        Assert.Equal(0, relu.FirstLayerRevived);
+        Assert.True(relu.FinalInactive > relu.InactiveFraction[0], $"inactive {relu.InactiveFraction[0]} → {relu.FinalInactive}");
+        Assert.True(leaky.Revived > relu.Revived, $"revived: leaky {leaky.Revived}, relu {relu.Revived}");
+        Assert.Equal(relu.InactiveFraction, ActivationExperiments.DyingReluPerEpoch(3, "relu", epochs: 10).InactiveFraction);   // seeded
+        Assert.Equal("activation", Assert.Throws<ArgumentException>(() => ActivationExperiments.DyingReluPerEpoch(0.1, "gelu")).ParamName);
+        Assert.Equal("epochs", Assert.Throws<ArgumentOutOfRangeException>(() => ActivationExperiments.DyingReluPerEpoch(0.1, epochs: 0)).ParamName);
+        Assert.Equal("learningRate", Assert.Throws<ArgumentOutOfRangeException>(() => ActivationExperiments.DyingReluPerEpoch(-1)).ParamName);
+    }
+
+    [Fact]
     public void Gradient_through_depth_rejects_bad_arguments()
     {
         var ex = Assert.Throws<ArgumentException>(() => ActivationExperiments.GradientThroughDepth("softmax"));
