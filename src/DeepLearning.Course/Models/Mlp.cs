@@ -103,7 +103,7 @@ public class Mlp : Module<Tensor, Tensor>
         Tensor? pre = null;
         for (int i = 0; i < layers.Count; i++)
         {
-            a = layers[i].forward(a);
+            a = layers[i].call(a);   // call, not forward: forward hooks (Diagnostics.Activations) see every layer
             switch (kinds[i])
             {
                 case Kind.Linear:
