@@ -60,6 +60,7 @@ Lesson.Section("1. Loading the course");
 // top, so re-running it gives the same numbers.
 
 torch.manual_seed(0);
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 var rng = new Rng(0);
 
 // ## 2. Tensors
@@ -222,9 +223,7 @@ Lesson.Show(Charts.ImageGrid(digits, count: 16, title: "The first 16 digits"));
 // so they render without an internet connection. Any Plotly.NET chart (here built with Plotly.NET.CSharp, its C#-friendly face) can be shown the same way:
 
 double[] grid = Enumerable.Range(-60, 121).Select(i => i / 10.0).ToArray();
-var sigmoid = Chart.Line<double, double, string>(x: grid, y: grid.Select(v => 1 / (1 + Math.Exp(-v))), Name: "σ(x)")
-    .WithXAxisStyle(TitleText: "x")
-    .WithYAxisStyle(TitleText: "σ(x)");
+var sigmoid = Chart.Line<double, double, string>(x: grid, y: grid.Select(v => 1 / (1 + Math.Exp(-v))), Name: "σ(x)");
 Lesson.Show(new Figure(sigmoid, "The logistic sigmoid"));
 
 // ## 6. Claims, facts, exercises and hints

@@ -39,12 +39,14 @@ Lesson.Start("../01-activations.ipynb", "01 · Activation functions");
 // - show that a stack of linear layers without activations is a single linear layer;
 // - write sigmoid, tanh, the ReLU family, GELU, Swish and softmax with their derivatives, and check them against autograd;
 // - explain and measure saturation and the vanishing gradient of sigmoid and tanh;
-// - explain and measure the dying-ReLU problem on a real network, and what Leaky ReLU changes;
+// - explain and measure the dying-ReLU problem on a real network, epoch by epoch, and what Leaky ReLU changes;
+// - train one network with each activation yourself, and watch PReLU's slope and Swish's β learn;
 // - choose an activation for hidden layers and for outputs.
 //
 // Previous: [00 · Setup](00-setup.ipynb) · Next: [02 · Loss functions](02-losses.ipynb).
 
 torch.manual_seed(0);
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 var rng = new Rng(0);
 
 // One chart of f and f′ for some activations, from the library's f/f′ tables (scratch values, checked against autograd).
@@ -167,29 +169,53 @@ Lesson.Show(Charts.Lines([
 //
 // ### The vanishing gradient
 //
-// Backpropagation through $L$ layers $h_l = \phi(z_l)$, $z_l = W_l h_{l-1} + b_l$ multiplies one factor per layer:
+// A deep network is a chain of functions, $h_l = \phi(z_l)$ with $z_l = W_l h_{l-1} + b_l$, and the derivative of a chain
+// is the product of the links' derivatives — the **chain rule**, which autograd applied for you in notebook 00 and which
+// notebook 04 turns into the full backward pass. One link at a time, the gradient arriving at a layer's input is
 //
 // $$\frac{\partial L}{\partial h_{l-1}} = W_l^{\top}\Bigl(\phi'(z_l) \odot \frac{\partial L}{\partial h_l}\Bigr).$$
 //
+// Two different quantities are easy to confuse here. This **backward signal** $\partial L/\partial h$ is what gets
+// multiplied layer after layer. The gradient that actually updates a layer's weights combines it with the layer's
+// input: $\partial L/\partial W_l = \bigl(\phi'(z_l) \odot \partial L/\partial h_l\bigr)\, h_{l-1}^{\top}$ (summed over the
+// batch) — so its size is roughly *signal × activation*.
+//
 // With sigmoid every factor $\phi'(z_l)$ is at most $\frac14$. With weights of gain 1 (Xavier/Glorot initialisation,
-// Glorot & Bengio 2010, which keeps $W_l^\top$ from growing or shrinking the signal), the gradient therefore shrinks
-// by about 4× per layer on its way down, and nine layers below the top it is of order $4^{-9} \approx 4\cdot10^{-6}$
-// of what the last layer gets: the first layers hardly learn. `ActivationExperiments.GradientThroughDepth` measures
-// $\|\partial L/\partial W_l\|$ for every layer of a 10-layer stack ($64$ units wide, Xavier-normal weights):
+// Glorot & Bengio 2010, which keeps $W_l^\top$ from growing or shrinking the signal), the signal therefore shrinks by
+// about 4× per layer on its way down, and the forward activations shrink too, so nine layers below the top both are tiny:
+// the first layers hardly learn. `ActivationExperiments.GradientThroughDepth` builds a 10-layer stack (64 units wide,
+// Xavier-normal weights), backpropagates a random upstream gradient, and measures both, $\|\partial L/\partial h_{l-1}\|$
+// and $\|\partial L/\partial W_l\|$, for every layer $l$:
 Lesson.Section("The vanishing gradient");
 
 string[] depthActs = ["sigmoid", "tanh", "relu", "gelu"];
-var depth = depthActs.Select(a => ActivationExperiments.GradientThroughDepth(a)).ToList();
+int stackDepth = 10, stackWidth = 64;
+var depth = depthActs.Select(a => ActivationExperiments.GradientThroughDepth(a, depth: stackDepth, width: stackWidth)).ToList();
 foreach (var d in depth)
-    Console.WriteLine($"{d.Activation,-8} ‖∂L/∂W₁‖ / ‖∂L/∂W₁₀‖ = {d.FirstToLast:E2}");
-Claim.That("with sigmoid the first layer gets less than 1/1000 of the last layer's gradient",
-    depth[0].FirstToLast < 1e-3, $"ratio {depth[0].FirstToLast:E2}");
-Claim.That("with tanh, ReLU and GELU the gradient reaches the first layer within a factor of 3",
-    depth.Skip(1).All(d => d.FirstToLast > 1.0 / 3 && d.FirstToLast < 3),
-    string.Join(", ", depth.Skip(1).Select(d => $"{d.Activation} {d.FirstToLast:F2}")));
+    Console.WriteLine($"{d.Activation,-8} signal ‖∂L/∂h₀‖ / ‖∂L/∂h₉‖ = {d.SignalFirstToLast,9:E2}    weights ‖∂L/∂W₁‖ / ‖∂L/∂W₁₀‖ = {d.FirstToLast,9:E2}");
+var (sig, relu) = (depth[0], depth[2]);
+Claim.That("with sigmoid the first layer gets less than 1/10,000 of the last layer's signal and of its weight gradient",
+    sig.SignalFirstToLast < 1e-4 && sig.FirstToLast < 1e-4, $"signal {sig.SignalFirstToLast:E2}, weights {sig.FirstToLast:E2}");
+double reluPerLayer = Math.Pow(relu.SignalFirstToLast, 1.0 / (stackDepth - 1));
+Claim.That("with ReLU the backward signal shrinks by about 1/√2 ≈ 0.71 per layer (between 0.6 and 0.8)",
+    reluPerLayer is > 0.6 and < 0.8, $"{reluPerLayer:F3} per layer, {relu.SignalFirstToLast:E2} over nine layers");
+Claim.That("yet with tanh, ReLU and GELU the weight gradient reaches the first layer within a factor of 3, although their signal ratio is below 0.5",
+    depth.Skip(1).All(d => d.FirstToLast > 1.0 / 3 && d.FirstToLast < 3 && d.SignalFirstToLast < 0.5),
+    string.Join(", ", depth.Skip(1).Select(d => $"{d.Activation}: weights {d.FirstToLast:F2}, signal {d.SignalFirstToLast:E1}")));
+
+Lesson.Show(Charts.LayerStats(depth.Select(d => (d.Activation, (IReadOnlyList<double>)d.SignalGradientNorms)).ToList(),
+    yTitle: "‖∂L/∂h‖ arriving at the layer's input", logY: true, title: "The backward signal at each layer of a 10-layer stack (Xavier init)"));
 
 Lesson.Show(Charts.LayerStats(depth.Select(d => (d.Activation, (IReadOnlyList<double>)d.WeightGradientNorms)).ToList(),
-    yTitle: "‖∂L/∂W‖ of the layer", logY: true, title: "Gradient reaching each layer of a 10-layer stack (Xavier init)"));
+    yTitle: "‖∂L/∂W‖ of the layer", logY: true, title: "The weight gradient of each layer of the same stacks"));
+
+// Read the two charts together. The signal (first chart) shrinks towards layer 1 for every activation — by 4× per
+// layer with sigmoid, by about $1/\sqrt2$ per layer with ReLU (half of its inputs are zeroed; notebook 05 derives
+// the factor and the initialisation that cancels it), somewhat less with tanh. But the *weight* gradient is the signal
+// times the layer's input, and with these weights the activations shrink going *up* the stack while the signal shrinks
+// going *down*: the two trends cancel, so for tanh, ReLU and GELU every layer's weights still get gradients of similar
+// size (second chart). Only sigmoid loses both. Whenever a later notebook says "the gradient vanishes", check which of
+// the two it measures.
 
 // ## 3. ReLU and the dying-ReLU problem
 //
@@ -214,43 +240,51 @@ Lesson.Show(Charts.LayerStats(depth.Select(d => (d.Activation, (IReadOnlyList<do
 // **With TorchSharp**: `torch.nn.functional.relu(x)`, or `torch.nn.ReLU()` in a `Sequential`.
 Lesson.Section("3. ReLU and the dying-ReLU problem");
 
-var reluParity = Parity.Activation("relu", xs);
-Console.WriteLine(reluParity);
-Claim.That("scratch and TorchSharp agree on ReLU, forward and backward", reluParity.Agrees(), $"max |Δ| = {reluParity.MaxAbsDiff:E2}");
-
 // The zero region has a price. If a unit's pre-activation $z = w^\top x + b$ is $\le 0$ for **every** training example,
-// its output is always 0 and so is the gradient of its weights $w$ and bias $b$ — no gradient step can ever change
-// them, and the unit is **dead** for good. A large update can push $b$ far negative (a learning rate that is too high
-// does exactly that), and a negative bias at initialisation kills units at birth.
+// call it **inactive**. A ReLU unit that is inactive outputs 0 everywhere and passes back a gradient of exactly 0 to
+// its weights $w$ and bias $b$, so no plain gradient step can change them: if its inputs never change either — the first
+// hidden layer, whose inputs are the data — it is **dead** for good. (A deeper layer's unit can come back when the layers
+// below it change its inputs.) A large update can push $b$ far negative (a learning rate that is too high does exactly
+// that), and a negative bias at initialisation makes units inactive at birth. **Leaky ReLU**, $\max(x, 0.01x)$, keeps a
+// slope of 0.01 for $z < 0$: an inactive Leaky unit still gets a (small) gradient, so it *can* come back.
 //
-// `ActivationExperiments.DyingRelu` trains a $2 \to 64 \to 64 \to 2$ network on the two-moons data by minibatch SGD for
-// 30 epochs and then counts the hidden units that output 0 on every training example. We compare ReLU with
-// **Leaky ReLU**, $\max(x, 0.01x)$, at a sane learning rate (0.1) and a too-high one (3):
+// `ActivationExperiments.DyingReluPerEpoch` trains a $2 \to 64 \to 64 \to 2$ network on two moons by plain minibatch
+// SGD (no momentum: with momentum a unit's velocity could carry it out of the zero region) and measures after every epoch
+// which hidden units are inactive; at the end it counts the units that were inactive at some epoch and are active again.
+// ReLU and Leaky ReLU, each at a sane learning rate and a too-high one:
 
-var dying = ActivationExperiments.DyingReluComparison(saneLearningRate: 0.1, highLearningRate: 3);
+double saneLr = 0.1, highLr = 3;   // the knobs: try highLr = 1 or 10
+int dyingEpochs = 30, dyingHidden = 64;
+var dying = new[] { ("relu", saneLr), ("relu", highLr), ("leaky_relu", saneLr), ("leaky_relu", highLr) }
+    .Select(r => ActivationExperiments.DyingReluPerEpoch(r.Item2, r.Item1, epochs: dyingEpochs, hidden: dyingHidden)).ToList();
 foreach (var r in dying)
-    Console.WriteLine($"{r.Activation,-10} lr {r.LearningRate,-4} dead {r.DeadFraction,6:P1}  (z ≤ 0 everywhere: {r.InactiveFraction,6:P1})  accuracy {r.Accuracy:P1}");
+    Console.WriteLine($"{r.Activation,-10} lr {r.LearningRate,-4} inactive {r.InactiveFraction[0],4:P0} at init → {r.FinalInactive,4:P0} (first layer {r.FirstLayerInactiveFraction[^1],4:P0});  came back: {r.Revived,2} units ({r.FirstLayerRevived} in the first layer);  accuracy {r.FinalAccuracy:P1}");
 var (reluSane, reluHigh, leakySane, leakyHigh) = (dying[0], dying[1], dying[2], dying[3]);
-Claim.That("even at a sane learning rate some ReLU units die", reluSane.DeadFraction > 0, $"{reluSane.DeadFraction:P1} dead");
-Claim.That("a too-high learning rate kills far more (at least 25 points more)", reluHigh.DeadFraction > reluSane.DeadFraction + 0.25,
-    $"{reluSane.DeadFraction:P1} → {reluHigh.DeadFraction:P1}");
-Claim.That("Leaky ReLU has no dead units at either learning rate", leakySane.DeadFraction == 0 && leakyHigh.DeadFraction == 0,
-    $"{leakySane.DeadFraction:P1}, {leakyHigh.DeadFraction:P1}");
-Claim.That("at the high learning rate Leaky ReLU still learns the task, ReLU does not",
-    leakyHigh.Accuracy > 0.85 && reluHigh.Accuracy < 0.7, $"accuracy {leakyHigh.Accuracy:P1} vs {reluHigh.Accuracy:P1}");
+Claim.That("a too-high learning rate leaves far more ReLU units inactive (at least 25 points more)", reluHigh.FinalInactive > reluSane.FinalInactive + 0.25,
+    $"{reluSane.FinalInactive:P0} → {reluHigh.FinalInactive:P0}");
+Claim.That("no first-layer ReLU unit that went inactive ever came back", reluSane.FirstLayerRevived == 0 && reluHigh.FirstLayerRevived == 0,
+    $"{reluSane.FirstLayerRevived} and {reluHigh.FirstLayerRevived} revived");
+Claim.That("at the high learning rate more Leaky ReLU units come back than ReLU units, and fewer end inactive",
+    leakyHigh.Revived > reluHigh.Revived && leakyHigh.FinalInactive < reluHigh.FinalInactive,
+    $"revived {leakyHigh.Revived} vs {reluHigh.Revived}, inactive at the end {leakyHigh.FinalInactive:P0} vs {reluHigh.FinalInactive:P0}");
+Claim.That("and Leaky ReLU learns the task better there", leakyHigh.FinalAccuracy > reluHigh.FinalAccuracy + 0.05,
+    $"accuracy {leakyHigh.FinalAccuracy:P1} vs {reluHigh.FinalAccuracy:P1}");
 
-Lesson.Show(Charts.Bars(["lr = 0.1", "lr = 3"],
-    [("ReLU", new[] { reluSane.DeadFraction, reluHigh.DeadFraction }), ("Leaky ReLU", new[] { leakySane.DeadFraction, leakyHigh.DeadFraction })],
-    yTitle: "fraction of dead hidden units", title: "Dead units after 30 epochs on two moons"));
+double[] epochAxis = [.. Enumerable.Range(0, dyingEpochs + 1).Select(e => (double)e)];
+Lesson.Show(Charts.Lines(dying.Select(r => ($"{(r.Activation == "relu" ? "ReLU" : "Leaky ReLU")}, lr {r.LearningRate}", (IReadOnlyList<double>)epochAxis,
+        (IReadOnlyList<double>)r.InactiveFraction)).ToList(),
+    xTitle: "epoch", yTitle: "fraction of inactive hidden units", markers: true, title: "Inactive units per epoch on two moons"));
 
-// Look at the last column of the table: at lr 3 most Leaky ReLU units also have $z \le 0$ on every example — but their
-// slope there is 0.01, not 0, so they still receive gradient and can come back. A ReLU unit in the same place is
-// stuck. And a large negative bias at initialisation kills nearly every ReLU unit before training starts:
+// The chart shows dying as the process it is: at lr 3 the first epochs knock out a large share of the units at once.
+// The ReLU first-layer units that went inactive stay inactive (the second claim above) — no gradient reaches them — while
+// Leaky ReLU units keep receiving $0.01\times$ the gradient and a good number of them come back. The remedy the table in
+// section 8 suggests — a leaky slope, or simply a lower learning rate — follows from this. And a large negative bias at
+// initialisation makes nearly every ReLU unit inactive before training starts:
 
-var bornDead = ActivationExperiments.DyingRelu(0.1, "relu", biasInit: -3, epochs: 5);
-Console.WriteLine($"biases initialised to −3: {bornDead.DeadFraction:P1} dead, accuracy {bornDead.Accuracy:P1}");
-Claim.That("with every bias at −3, more than 90% of the ReLU units are dead and the net is at chance",
-    bornDead.DeadFraction > 0.9 && bornDead.Accuracy < 0.6, $"{bornDead.DeadFraction:P1} dead, accuracy {bornDead.Accuracy:P1}");
+var bornDead = ActivationExperiments.DyingReluPerEpoch(0.1, "relu", epochs: 5, biasInit: -3);
+Console.WriteLine($"biases initialised to −3: {bornDead.InactiveFraction[0]:P1} inactive at init, {bornDead.FinalInactive:P1} after 5 epochs, accuracy {bornDead.FinalAccuracy:P1}");
+Claim.That("with every bias at −3, more than 90% of the ReLU units are inactive and the net stays at chance",
+    bornDead.FinalInactive > 0.9 && bornDead.FinalAccuracy < 0.6, $"{bornDead.FinalInactive:P1} inactive, accuracy {bornDead.FinalAccuracy:P1}");
 
 // ## 4. Keeping a gradient for $x < 0$: Leaky ReLU, PReLU, ELU, SELU
 //
@@ -265,20 +299,9 @@ Claim.That("with every bias at −3, more than 90% of the ReLU units are dead an
 //
 // PReLU's slope is a parameter like a weight, so its backward pass has a second output,
 // $\partial L/\partial a_c = \sum \mathrm{dout}\cdot x$ over the non-positive inputs of channel $c$
-// (`Activations.PRelu.Backward` returns both `Dx` and `Da`). The parity check below gives each of the 6 channels its own slope:
+// (`Activations.PRelu.Backward` returns both `Dx` and `Da`); the parity table of section 7 checks it with each of 6 channels
+// given its own slope, and section 8 lets you watch $a$ being learned.
 Lesson.Section("4. Keeping a gradient for $x < 0$: Leaky ReLU, PReLU, ELU, SELU");
-
-var preluSlopes = NDArray.From(new float[] { 0.05f, 0.1f, 0.2f, 0.25f, 0.3f, 0.5f }, 6);
-var familyParity = new[]
-{
-    Parity.Activation("leaky_relu", xs),
-    Parity.Activation("prelu", xs, preluSlopes),
-    Parity.Activation("elu", xs),
-    Parity.Activation("selu", xs),
-};
-foreach (var p in familyParity) Console.WriteLine($"{p.Topic,-24} {string.Join(", ", p.Rows.Select(r => $"{r.Quantity} {r.MaxAbsDiff:E1}"))}");
-Claim.That("scratch and TorchSharp agree on Leaky ReLU, PReLU (including ∂L/∂a), ELU and SELU",
-    familyParity.All(p => p.Agrees()), $"max |Δ| = {familyParity.Max(p => p.MaxAbsDiff):E2}");
 
 Lesson.Show(Curves("The ReLU family", "relu", "leaky_relu", "elu", "selu"));
 
@@ -330,7 +353,8 @@ Claim.That("the average of the randomly gated input matches GELU", Math.Abs(mont
 //
 // **Swish**, $x\,\sigma(\beta x)$ (Ramachandran, Zoph & Le 2017), found by automated search, is with $\beta = 1$ the
 // **SiLU** of Elfwing et al. (2018): `torch.nn.functional.silu`. It is close to GELU: $x\Phi(x) \approx x\,\sigma(1.702x)$.
-// Both are smooth everywhere, and both are **non-monotonic**: they dip below zero for negative inputs before returning to 0,
+// Swish's $\beta$ can also be a learned parameter, like PReLU's slope (section 8 trains it). Both are smooth everywhere, and
+// both are **non-monotonic**: they dip below zero for negative inputs before returning to 0,
 // so a unit with $z < 0$ still has a (small) gradient.
 
 var geluTable = ActivationExperiments.Table("gelu");
@@ -345,10 +369,6 @@ double swishGap = geluTable.X.Select((x, i) => Math.Abs(geluTable.F[i] - x * Act
 Claim.That("GELU is close to x·σ(1.702x) (within 0.03 on [−5, 5])", swishGap < 0.03, $"max |Δ| = {swishGap:F4}");
 Claim.That("GELU and SiLU both dip below −0.1 for negative inputs", geluTable.F[geluMin] < -0.1 && siluTable.F[siluMin] < -0.1,
     $"{geluTable.F[geluMin]:F3} and {siluTable.F[siluMin]:F3}");
-var smoothParity = new[] { "gelu", "gelu_tanh", "silu", "softplus" }.Select(n => Parity.Activation(n, xs)).ToList();
-foreach (var p in smoothParity) Console.WriteLine($"{p.Topic,-24} {string.Join(", ", p.Rows.Select(r => $"{r.Quantity} {r.MaxAbsDiff:E1}"))}");
-Claim.That("scratch and TorchSharp agree on GELU (exact and tanh), SiLU and softplus", smoothParity.All(p => p.Agrees()),
-    $"max |Δ| = {smoothParity.Max(p => p.MaxAbsDiff):E2}");
 
 Lesson.Show(Curves("Smooth relatives of ReLU", "relu", "gelu", "silu", "softplus"));
 
@@ -387,10 +407,6 @@ Console.WriteLine($"torch softmax     : {stable.ToNDArray()}");
 Claim.That("the unshifted formula returns NaN for logits [1000, 999, 0]", naive.isnan().any().item<bool>(), $"{naive.ToNDArray()}");
 Claim.That("torch's softmax (shifted) returns the right probabilities e/(1 + e), 1/(1 + e), ≈0",
     Math.Abs(stable[0].item<float>() - Math.E / (1 + Math.E)) < 1e-6, $"{stable[0].item<float>():F6} vs {Math.E / (1 + Math.E):F6}");
-var softmaxParity = new[] { Parity.Activation("softmax", xs), Parity.Activation("log_softmax", xs) };
-foreach (var p in softmaxParity) Console.WriteLine($"{p.Topic,-24} {string.Join(", ", p.Rows.Select(r => $"{r.Quantity} {r.MaxAbsDiff:E1}"))}");
-Claim.That("scratch and TorchSharp agree on softmax and log-softmax (per row of [4, 6])", softmaxParity.All(p => p.Agrees()),
-    $"max |Δ| = {softmaxParity.Max(p => p.MaxAbsDiff):E2}");
 
 // Two practical rules for outputs, both explained in notebook 02:
 // - For training, **don't put softmax (or sigmoid) in the model**: `torch.nn.functional.cross_entropy` takes the logits and
@@ -402,7 +418,9 @@ Claim.That("scratch and TorchSharp agree on softmax and log-softmax (per row of 
 // ## 7. All the curves, checked
 //
 // `ActivationExperiments.Tables()` computes $f$ and $f'$ of every elementwise activation on a grid over $[-5, 5]$ with the
-// scratch `Apply`/`Derivative` and compares them with TorchSharp autograd in float64:
+// scratch `Apply`/`Derivative` and compares them with TorchSharp autograd in float64. And the forward/backward pairs of
+// every activation after sigmoid and tanh (section 2 showed those in full) go through `Parity.Activation` on the same
+// random input, folded into one table — PReLU with 6 channel slopes, so its row includes $\partial L/\partial a$:
 Lesson.Section("7. All the curves, checked");
 
 var tables = ActivationExperiments.Tables();
@@ -410,10 +428,102 @@ double worst = tables.Max(t => t.Check.MaxAbsDiff);
 Console.WriteLine(string.Join(", ", tables.Select(t => t.Name)));
 Claim.That("for all 11 elementwise activations the scratch f and f′ equal autograd's in float64",
     tables.Count == 11 && tables.All(t => t.Check.Agrees(1e-9)), $"max |Δ| = {worst:E2}");
+var preluSlopes = NDArray.From(new float[] { 0.05f, 0.1f, 0.2f, 0.25f, 0.3f, 0.5f }, 6);
+var parity = Parity.Table([.. new[] { "relu", "leaky_relu" }.Select(n => Parity.Activation(n, xs)),
+    Parity.Activation("prelu", xs, preluSlopes),
+    .. new[] { "elu", "selu", "gelu", "gelu_tanh", "silu", "softplus", "softmax", "log_softmax" }.Select(n => Parity.Activation(n, xs))]);
+Claim.That("scratch and TorchSharp agree on every other activation, forward and backward (PReLU's ∂L/∂a included)", parity.Agrees(),
+    $"{parity.Reports.Count} checks, max |Δ| = {parity.MaxAbsDiff:E2}");
+Lesson.Show(parity);
+
 Lesson.Show(Charts.Functions(tables[0].X, tables.Select(t => (t.Name, (IReadOnlyList<double>)t.F, (IReadOnlyList<double>?)t.DF)).ToList(),
     title: "Every elementwise activation and its derivative"));
 
-// ## 8. Choosing an activation
+// ## 8. Try it: one network, every activation
+//
+// So far each activation was measured on its own. Now train the *same* network — $2 \to 32 \to 32 \to 2$, the same
+// initial weights, the same minibatches, plain SGD — once with each activation, on two moons, and compare training
+// curves and accuracy on fresh validation points. The loop is written out: forward, loss, `zero_grad`, `backward`,
+// `step`, every minibatch of every epoch (notebook 03 is about the `step`, notebook 04 about the `backward`).
+//
+// Two of the contenders have parameters of their own, learned with the weights: **PReLU**'s slope $a$ (starting at
+// 0.25) and **Swish**'s $\beta$ in $x\,\sigma(\beta x)$ (starting at 1), one per hidden layer. They are `nn.Parameter`s
+// handed to the optimizer like any weight.
+//
+// The knobs are at the top of the cell. Things to try: a higher `learningRate` (0.5) — does sigmoid catch up, and do the
+// others stay stable? A wider or narrower `hidden`; more `epochs`; your own activation (add a `case` that returns
+// $z \mapsto$ anything built from tensor operations — autograd differentiates it). Look at where each curve is after a
+// few epochs (speed) and where it ends (quality), and at how far $a$ and $\beta$ moved.
+Lesson.Section("8. Try it: one network, every activation");
+
+// Renamed here, since a C# program declares a name once: l1 → l12, l2 → l22.
+int hidden = 32, epochs = 30, batchSize = 32;
+double learningRate = 0.1;
+string[] contenders = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "prelu", "swish"];
+
+var moons = Synthetic.TwoMoons(400, 0.2, new Rng(1));
+var moonsVal = Synthetic.TwoMoons(400, 0.2, new Rng(2));   // fresh points from the same distribution
+var (xTrain, yTrain) = (moons.X.ToTensor(), Bridge.Labels(moons.Labels));
+var (xVal, yVal) = (moonsVal.X.ToTensor(), Bridge.Labels(moonsVal.Labels));
+
+// One hidden layer's φ, with its own learnable parameters (PReLU's slope, Swish's β) if it has any.
+(Func<Tensor, Tensor> Phi, TorchSharp.Modules.Parameter[] Own) MakeActivation(string name)
+{
+    switch (name)
+    {
+        case "prelu":
+            var a = nn.Parameter(torch.full(1, 0.25f));
+            return (z => nn.functional.prelu(z, a), [a]);
+        case "swish":
+            var beta = nn.Parameter(torch.ones(1));
+            return (z => z * torch.sigmoid(beta * z), [beta]);
+        default:
+            return (z => TorchActivations.Apply(name, z), []);
+    }
+}
+
+var shootout = new List<(string Name, double[] Losses, double Accuracy, float[] Learned)>();
+foreach (string name in contenders)
+{
+    torch.manual_seed(0);   // the same initial weights and batch order for every activation
+    var (l12, l22, head) = (nn.Linear(2, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, 2));
+    var (phi1, own1) = MakeActivation(name);
+    var (phi2, own2) = MakeActivation(name);
+    Tensor Forward(Tensor x) => head.forward(phi2(l22.forward(phi1(l12.forward(x)))));
+    var parameters = l12.parameters().Concat(l22.parameters()).Concat(head.parameters()).Concat(own1).Concat(own2).ToList();
+    var optimizer = torch.optim.SGD(parameters, learningRate);
+    var losses = new List<double>();
+    for (int epoch = 0; epoch < epochs; epoch++)
+    {
+        foreach (var idx in torch.randperm(xTrain.shape[0]).split(batchSize))
+        {
+            using var step = torch.NewDisposeScope();
+            optimizer.zero_grad();
+            var loss = nn.functional.cross_entropy(Forward(xTrain.index_select(0, idx)), yTrain.index_select(0, idx));
+            loss.backward();
+            optimizer.step();
+        }
+        using (torch.no_grad()) losses.Add(nn.functional.cross_entropy(Forward(xTrain), yTrain).item<float>());
+    }
+    double accuracy;
+    using (torch.no_grad()) accuracy = Forward(xVal).argmax(1).eq(yVal).to_type(ScalarType.Float32).mean().item<float>();
+    float[] learned = [.. own1.Concat(own2).Select(p => p.item<float>())];
+    shootout.Add((name, [.. losses], accuracy, learned));
+    Console.WriteLine($"{name,-10} training loss after epoch 1: {losses[0]:F3}, after {epochs}: {losses[^1]:F3};  validation accuracy {accuracy:P1}"
+        + (learned.Length > 0 ? $";  learned {(name == "prelu" ? "a" : "β")} per layer: {string.Join(", ", learned.Select(v => v.ToString("F3")))}" : ""));
+}
+var slowest = shootout.MaxBy(r => r.Losses[^1]);
+Claim.That("with these settings sigmoid trains slowest: the highest training loss at the end", slowest.Name == "sigmoid",
+    $"highest: {slowest.Name} {slowest.Losses[^1]:F3}");
+var prelu = shootout.Single(r => r.Name == "prelu");
+var swish = shootout.Single(r => r.Name == "swish");
+Claim.That("PReLU's slopes and Swish's β moved away from their starting values 0.25 and 1 by more than 0.1",
+    prelu.Learned.All(v => Math.Abs(v - 0.25) > 0.1) && swish.Learned.All(v => Math.Abs(v - 1) > 0.1),
+    $"a = {string.Join(", ", prelu.Learned.Select(v => v.ToString("F3")))}; β = {string.Join(", ", swish.Learned.Select(v => v.ToString("F3")))}");
+Lesson.Show(Charts.LossCurves([.. shootout.Select(r => (r.Name, (IReadOnlyList<double>)r.Losses, (IReadOnlyList<double>?)null))], logY: true,
+    yTitle: "training loss", title: "Two moons, one network, one loop: the activation is the only difference"));
+
+// ## 9. Choosing an activation
 //
 // | where | use | why |
 // | --- | --- | --- |
@@ -434,7 +544,7 @@ Lesson.Show(Charts.Functions(tables[0].X, tables.Select(t => (t.Name, (IReadOnly
 // ### Exercise 1: the derivative of SiLU
 // Derive $\frac{d}{dx}\,x\,\sigma(x)$ by hand (product rule, and $\sigma' = \sigma(1-\sigma)$) and write it as
 // `siluPrime`. Use `Activations.Sigmoid.Apply(x)` for $\sigma(x)$.
-Lesson.Section("8. Choosing an activation");
+Lesson.Section("9. Choosing an activation");
 Lesson.Section("Exercises");
 Lesson.Section("Exercise 1: the derivative of SiLU");
 
@@ -443,7 +553,8 @@ Func<double, double> siluPrime = x => 0.0;
 
 double[] grid = Enumerable.Range(-80, 161).Select(i => i / 10.0).ToArray();
 double siluError = grid.Max(x => Math.Abs(siluPrime(x) - Activations.Silu.Derivative(x)));
-Exercise.Check("1", siluError < 1e-9, $"product rule: σ(x) + x·σ′(x), with σ′(x) = σ(x)(1 − σ(x)) (max error now {siluError:E2})");
+Exercise.Check("01-1", siluError < 1e-9, $"x·σ(x) is a product: differentiate each factor in turn, and use σ′ = σ(1 − σ) (max error now {siluError:E2})",
+    codeHint: "double s = Activations.Sigmoid.Apply(x); return s + x * (the derivative of σ at x, written with s);");
 
 // ### Exercise 2: collapse two layers into one
 // Here are two `torch.nn.Linear` layers with no activation between them. Compute the weight `W` ($2\times3$) and bias
@@ -455,7 +566,7 @@ Lesson.Section("Exercise 2: collapse two layers into one");
 torch.manual_seed(7);
 var l1 = torch.nn.Linear(3, 5);
 var l2 = torch.nn.Linear(5, 2);
-// TODO: W = W₂·W₁ and b = W₂·b₁ + b₂.
+// TODO: the weight W [2, 3] and bias b [2] of the single layer that computes l2(l1(x)).
 var W = torch.zeros(2, 3);
 var b = torch.zeros(2);
 
@@ -463,34 +574,48 @@ var probe = torch.randn(10, 3);
 double collapseError;
 using (torch.no_grad())
     collapseError = (l2.forward(l1.forward(probe)) - torch.nn.functional.linear(probe, W, b)).abs().max().item<float>();
-Exercise.Check("2", collapseError < 1e-5, $"y = W₂(W₁x + b₁) + b₂; in code: l2.weight!.matmul(l1.weight!) and l2.weight!.matmul(l1.bias!) + l2.bias! (max error now {collapseError:E2})");
+Exercise.Check("01-2", collapseError < 1e-5,
+    $"substitute h = W₁x + b₁ into y = W₂h + b₂ and collect what multiplies x and what is left over, as in section 1 (max error now {collapseError:E2})",
+    codeHint: "W = l2.weight!.matmul(l1.weight!); the bias is W₂ applied to b₁, plus b₂");
 
-// ### Exercise 3: a softmax that cannot overflow
-// Write `StableSoftmax` from scratch (plain `double[]`, no TorchSharp) so that it gives the right answer for any finite
-// logits — including $[1000, 999, 0]$, where the textbook formula returns `NaN`.
-Lesson.Section("Exercise 3: a softmax that cannot overflow");
+// ### Exercise 3: a log-softmax that cannot overflow
+// Losses need $\log \mathrm{softmax}(z)$, not the probabilities. Computing softmax first and then its log fails twice:
+// large logits overflow, and a probability that underflows to 0 has log $-\infty$. Write `StableLogSoftmax` from
+// scratch (plain `double[]`, no TorchSharp) so that it is right for any finite logits — including $[1000, 999, 0]$,
+// whose last entry is about $-1000.31$. (Use $\log\mathrm{softmax}(z)_i = z_i - \log\sum_j e^{z_j}$ and compute the log-sum
+// without overflowing.)
+Lesson.Section("Exercise 3: a log-softmax that cannot overflow");
 
-double[] StableSoftmax(double[] z)
+double[] StableLogSoftmax(double[] z)
 {
-    // TODO: shift by the maximum before exponentiating.
+    // TODO: make this work for large logits without ever taking the log of 0.
     double[] e = z.Select(Math.Exp).ToArray();
     double sum = e.Sum();
-    return e.Select(v => v / sum).ToArray();
+    return e.Select(v => Math.Log(v / sum)).ToArray();
 }
 
 double[] testLogits = [1000, 999, 0];
-double[] mine = StableSoftmax(testLogits);
-double[] reference = torch.nn.functional.softmax(torch.tensor(testLogits), 0).data<double>().ToArray();
-bool softmaxOk = mine.Length == 3 && mine.All(double.IsFinite) && mine.Zip(reference, (a, r) => Math.Abs(a - r)).Max() < 1e-12;
-Exercise.Check("3", softmaxOk, $"subtract m = z.Max() from every logit first: e^(z − m) ≤ 1 never overflows, and the ratio is unchanged (got [{string.Join(", ", mine)}])");
+double[] probeLogits = [0.5, -2, 3, 0.25];
+double[] mine = StableLogSoftmax(testLogits), mineProbe = StableLogSoftmax(probeLogits);
+double[] LogSoftmaxRef(double[] z) => torch.nn.functional.log_softmax(torch.tensor(z), 0).data<double>().ToArray();
+bool logSoftmaxOk = mine.Length == 3 && mine.All(double.IsFinite)
+    && mine.Zip(LogSoftmaxRef(testLogits), (a, r) => Math.Abs(a - r)).Max() < 1e-9
+    && mineProbe.Zip(LogSoftmaxRef(probeLogits), (a, r) => Math.Abs(a - r)).Max() < 1e-12;
+Exercise.Check("01-3", logSoftmaxOk,
+    $"shifting every logit by the same constant changes nothing in log-softmax; pick the constant so that no exponent is positive (got [{string.Join(", ", mine.Select(v => v.ToString("G6")))}])",
+    codeHint: "double m = z.Max(); double logSum = m + Math.Log(z.Sum(v => Math.Exp(v - m))); then z_i − logSum");
 
 // ## Takeaways
 // - Without a nonlinearity, depth is an illusion: any stack of linear layers is one linear layer.
 // - Sigmoid and tanh saturate; their derivatives ($\le \frac14$ and $\le 1$) multiply along the backward pass, and with
-//   sigmoid the gradient reaching early layers vanishes.
-// - ReLU passes gradients unchanged where it is active, but units whose input is negative on every example die for good —
-//   a too-high learning rate or a negative bias makes many of them. Leaky ReLU, PReLU, ELU, SELU keep a gradient for $x < 0$.
-// - GELU ($x\Phi(x)$, a smoothed random gate) and SiLU/Swish ($x\sigma(x)$) are the smooth defaults of modern architectures.
+//   sigmoid both the backward signal and the weight gradients of early layers vanish.
+// - The backward signal $\partial L/\partial h$ and a layer's weight gradient $\partial L/\partial W$ are different
+//   numbers: with ReLU and Xavier weights the signal shrinks by $1/\sqrt2$ per layer while the weight gradients stay even.
+// - ReLU passes gradients unchanged where it is active, but a unit that is inactive on every example gets no gradient —
+//   a too-high learning rate or a negative bias makes many of them, and in the first layer they never come back. Leaky
+//   ReLU, PReLU, ELU, SELU keep a gradient for $x < 0$, and inactive Leaky units do come back.
+// - GELU ($x\Phi(x)$, a smoothed random gate) and SiLU/Swish ($x\sigma(\beta x)$) are the smooth defaults of modern
+//   architectures; PReLU's slope and Swish's β can be learned with the weights.
 // - Softmax turns logits into probabilities and must be computed shifted by the maximum; for training, hand the logits
 //   to the loss instead.
 Lesson.Section("Takeaways");

@@ -38,15 +38,17 @@ Lesson.Start("../02-losses.ipynb", "02 · Loss functions");
 // number backpropagation sends into the network, so the loss decides *which* mistakes the model works hardest to fix.
 //
 // **Objectives** — by the end of this notebook you can:
-// - write MSE, MAE and Huber with their gradients, and measure why outliers drag an MSE fit;
+// - write MSE, MAE and Huber with their gradients, measure why outliers drag an MSE fit, and fit a line with a loss of your choice;
 // - write binary and multi-class cross-entropy, with class indices ("sparse") or probability targets;
 // - explain why losses take **logits**, and compute them in the numerically stable forms;
 // - describe what label smoothing does to the targets and to the model's confidence;
-// - train an embedding with triplet and contrastive losses, and choose a loss for a task.
+// - tell the two triplet losses (FaceNet's squared distances, PyTorch's plain ones) apart, train an embedding with triplet
+//   and contrastive losses, and choose a loss for a task.
 //
 // Previous: [01 · Activation functions](01-activations.ipynb) · Next: [03 · Optimizers and learning-rate schedules](03-optimizers.ipynb).
 
 torch.manual_seed(0);
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 var rng = new Rng(0);
 
 // Every loss in PyTorch (and in the scratch half) has a **reduction**: `Mean` (the default, $\frac1N\sum_i \ell_i$),
@@ -134,6 +136,48 @@ Lesson.Show(Charts.PointsAndLines(
      ("true line", ends, ends.Select(x => robust.TrueSlope * x + robust.TrueIntercept).ToArray())],
     xTitle: "x", yTitle: "y", title: "Ten outliers pull the MSE line; the MAE and Huber lines stay on the data"));
 
+// **Try it: fit the line yourself, with the loss you choose.** The cell below is the whole experiment — the same 100
+// points, a line $\hat y = ax + b$ from $(0, 0)$, plain gradient descent. Swap `lossName` between `"mse"`, `"l1"`,
+// `"huber"` and `"logcosh"` (a smooth cousin of Huber, $\log\cosh(d)$, written in one line below: add your own the same
+// way), change Huber's `delta`, or raise the share of outliers in `LossExperiments.RobustRegression(outlierFraction: …)`
+// above and run both cells again. Look at where the line ends and how fast it gets there: at what outlier fraction does
+// Huber start to be dragged too, and what does a small `delta` change?
+
+string lossName = "huber";
+double delta = 1.0, fitRate = 0.1;
+int fitSteps = 300;
+
+var losses = new Dictionary<string, Func<Tensor, Tensor, Tensor>>
+{
+    ["mse"] = (p, y) => nn.functional.mse_loss(p, y),
+    ["l1"] = (p, y) => nn.functional.l1_loss(p, y),
+    ["huber"] = (p, y) => nn.functional.huber_loss(p, y, delta: delta),
+    ["logcosh"] = (p, y) => torch.log(torch.cosh(p - y)).mean(),
+};
+var xFit = torch.tensor(robust.X);
+var yFit = torch.tensor(robust.Y);
+var slope = torch.zeros(1, dtype: ScalarType.Float64, requires_grad: true);
+var intercept = torch.zeros(1, dtype: ScalarType.Float64, requires_grad: true);
+var fitLosses = new List<double>();
+for (int step = 0; step < fitSteps; step++)
+{
+    var loss = losses[lossName](slope * xFit + intercept, yFit);
+    fitLosses.Add(loss.item<double>());
+    loss.backward();
+    using (torch.no_grad())
+    {
+        slope.sub_(fitRate * slope.grad!);
+        intercept.sub_(fitRate * intercept.grad!);
+    }
+    slope.grad!.zero_();
+    intercept.grad!.zero_();
+}
+double fitError = Math.Sqrt(Math.Pow(slope.item<double>() - robust.TrueSlope, 2) + Math.Pow(intercept.item<double>() - robust.TrueIntercept, 2));
+Console.WriteLine($"{lossName}: slope {slope.item<double>():F3}, intercept {intercept.item<double>():F3}, distance from the truth {fitError:F3}");
+Claim.That($"with {lossName} the fitted line lands within 0.2 of the true (slope, intercept)", fitError < 0.2, $"distance {fitError:F3}");
+Lesson.Show(Charts.Lines([(lossName, Enumerable.Range(0, fitSteps).Select(s => (double)s).ToArray(), fitLosses.ToArray())],
+    xTitle: "gradient-descent step", yTitle: $"{lossName} loss", logY: true, title: "Your fit: the loss per step"));
+
 // Use MSE when errors are roughly Gaussian and every large error is real signal; Huber (PyTorch's `SmoothL1Loss` is the
 // same with $\delta = 1$) when the data may contain outliers — it is the standard loss for bounding-box regression
 // and for the value targets of reinforcement learning.
@@ -213,10 +257,7 @@ var classificationParity = new[]
     Parity.Loss("nll", Activations.LogSoftmax.Forward(logitsS).Out, labelsS),
     Parity.Loss("cross_entropy", logitsS, labelsS, Reduction.None),
 };
-foreach (var p in classificationParity) Console.WriteLine($"{p.Topic,-42} max |Δ| = {p.MaxAbsDiff:E2}");
-Claim.That("scratch and TorchSharp agree on BCE, BCE with logits, cross-entropy (indices and probabilities) and NLL",
-    classificationParity.All(p => p.Agrees()), $"max |Δ| = {classificationParity.Max(p => p.MaxAbsDiff):E2}");
-Lesson.Show(classificationParity[2]);   // one report in full: the rows compare the loss and its gradient
+Lesson.Show(classificationParity[2]);   // one report in full: the rows compare the loss and its gradient; section 5 folds the rest into one table
 
 // ## 3. Logits, not probabilities: the numerically stable forms
 //
@@ -235,7 +276,7 @@ Lesson.Section("3. Logits, not probabilities: the numerically stable forms");
 
 float sigmoid18 = torch.sigmoid(torch.tensor(18f)).item<float>();
 Claim.That("in float32, σ(18) is exactly 1", sigmoid18 == 1f, $"σ(18) = {sigmoid18:R}");
-var stability = LossExperiments.LogitsVsProbabilities([1, 10, 50, 100, 1000]);
+var stability = LossExperiments.LogitsVsProbabilities([1, 10, 50, 100, 1000]);   // try larger or negative logits
 foreach (var r in stability)
     Console.WriteLine($"{r.NaiveForm,-24} z = {r.Logit,4}:  naive {r.Naive,12:G6} (∂/∂z {r.NaiveGradient,9:G4})   stable {r.Stable,10:G6} (∂/∂z {r.StableGradient:G4})");
 Claim.That("at z = 1 the naive and stable forms agree", stability.Where(r => r.Logit == 1).All(r => Math.Abs(r.Naive - r.Stable) < 1e-5),
@@ -252,8 +293,18 @@ double bce10Error = Math.Abs(bce10.Naive - bce10.Stable) / bce10.Stable;
 Claim.That("at z = 10 naive BCE is wrong in the fifth digit (relative error above 1e-5; float32 resolves 6e-8)",
     bce10Error > 1e-5, $"{bce10.Naive:G7} vs {bce10.Stable:G7}, relative error {bce10Error:E1}");
 
+// The same comparison on a fine grid of logits: the naive form's relative error against z, one line per form.
+double[] zGrid = [.. Enumerable.Range(0, 31).Select(i => Math.Pow(10, i / 10.0))];   // 1 … 1000
+var fine = LossExperiments.LogitsVsProbabilities(zGrid);
+const double Exact = 1e-9;   // float32 agreed to every digit: drawn at 1e-9 so the log axis can show it
+Lesson.Show(Charts.Lines([.. fine.GroupBy(r => r.NaiveForm).Select(g => (g.Key, (IReadOnlyList<double>)g.Select(r => r.Logit).ToArray(),
+        (IReadOnlyList<double>)g.Select(r => !r.NaiveFinite ? double.NaN : Math.Max(Math.Abs(r.Naive - r.Stable) / Math.Abs(r.Stable), Exact)).ToArray()))],
+    xTitle: "logit z", yTitle: "relative error of the naive loss (gap: ∞ or NaN)", logX: true, logY: true, markers: true,
+    title: "Probability-then-log loses digits, then fails; the logit forms stay exact"));
+
 // Even where the naive forms still return numbers, they lose digits: at $z = 10$ the naive BCE is already wrong in the
-// fifth digit, and at $z = 50$ the textbook softmax gives a gradient about 2% off.
+// fifth digit, and at $z = 50$ the textbook softmax gives a gradient about 2% off. In the chart each naive line climbs
+// as $z$ grows and then stops: past that point it returns $\infty$ or NaN.
 //
 // So: the model's last layer outputs **logits** (no sigmoid, no softmax), and the loss is
 // `binary_cross_entropy_with_logits` or `cross_entropy`. The course's `TorchLosses.Apply` catches the most common
@@ -293,8 +344,6 @@ Claim.That("with ε = 0.1 training stops at confidence 0.91 and the predicted lo
     $"confidence {smooth.TrainedConfidence:F4}, gap {smooth.LogitGap:F3} vs {smooth.OptimalLogitGap:F3}");
 Claim.That("without smoothing the confidence passes 0.99 and the gap keeps growing (already 2 larger after 500 steps)",
     hard.TrainedConfidence > 0.99 && hard.LogitGap > smooth.LogitGap + 2, $"confidence {hard.TrainedConfidence:F4}, gap {hard.LogitGap:F2}");
-var smoothingParity = Parity.Loss("cross_entropy", logitsS, labelsS, labelSmoothing: 0.1);
-Claim.That("scratch and TorchSharp agree on label-smoothed cross-entropy", smoothingParity.Agrees(), $"max |Δ| = {smoothingParity.MaxAbsDiff:E2}");
 
 double[] epsilons = [0, 0.05, 0.1, 0.2, 0.3];
 var smoothingRuns = epsilons.Select(e => LossExperiments.LabelSmoothing(e)).ToList();
@@ -304,8 +353,8 @@ Lesson.Show(Charts.Lines([
     xTitle: "label smoothing ε", yTitle: "softmax probability of the true class", markers: true,
     title: "Label smoothing caps the confidence a model is rewarded for"));
 
-// Smoothing acts as a regulariser: it keeps logits bounded and makes predicted probabilities better calibrated
-// (Müller, Kornblith & Hinton 2019). $\varepsilon = 0.1$ is the usual choice for image classifiers and Transformers.
+// Smoothing acts as a regulariser: it keeps logits bounded, and Müller, Kornblith & Hinton (2019) found that it also
+// makes predicted probabilities better calibrated (this notebook measures the bounded confidence, not calibration). $\varepsilon = 0.1$ is the usual choice for image classifiers and Transformers.
 //
 // ## 5. Losses for embeddings: triplet and contrastive
 //
@@ -316,13 +365,20 @@ Lesson.Show(Charts.Lines([
 // - **Contrastive loss** (Hadsell, Chopra & LeCun 2006), for a pair with $y = 1$ if similar, $0$ if not:
 //   $\ell = y\,d^2 + (1 - y)\max(0,\, m - d)^2$ — pull similar pairs together, push dissimilar ones until they are at
 //   least the margin $m$ apart. PyTorch has no built-in; `TorchLosses.Contrastive` builds it from tensor primitives.
-// - **Triplet loss** (Weinberger & Saul 2009; Schroff, Kalenichenko & Philbin 2015, FaceNet), for an anchor $a$, a
-//   positive $p$ (same identity) and a negative $n$: $\ell = \max\bigl(d(a, p) - d(a, n) + m,\, 0\bigr)$ — the negative
-//   must be farther than the positive by the margin. `torch.nn.functional.triplet_margin_loss`.
+// - **Triplet loss**, for an anchor $a$, a positive $p$ (same identity) and a negative $n$: the negative must be farther
+//   from the anchor than the positive by a margin. It comes in two forms, and they are not interchangeable:
+//   - FaceNet (Schroff, Kalenichenko & Philbin 2015) uses **squared** distances on unit-length embeddings,
+//     $\ell = \max\bigl(d(a, p)^2 - d(a, n)^2 + \alpha,\, 0\bigr)$, with a margin $\alpha = 0.2$;
+//   - PyTorch's `torch.nn.functional.triplet_margin_loss` (after Balntas et al. 2016) uses the distances themselves,
+//     $\ell = \max\bigl(d(a, p) - d(a, n) + m,\, 0\bigr)$, default $m = 1$. This is what `TorchLosses.TripletMargin`, the
+//     scratch `Losses.TripletMargin` and the experiment below use.
+//
+//   A margin means different things in the two forms (a squared distance grows faster than the distance), so the same
+//   triplet can be hard in one and easy in the other.
 //
 // The hinge $\max(\cdot, 0)$ means a triplet that already satisfies the margin contributes **nothing**, loss and
 // gradient. With $d(a, p) = 0.5$ and $m = 1$, a *hard* negative at distance 0.3, a *semi-hard* one at 1.2 and an *easy*
-// one at 2.0:
+// one at 2.0 — first in PyTorch's form, then in FaceNet's squared form with the same margin:
 Lesson.Section("5. Losses for embeddings: triplet and contrastive");
 
 var anchor = torch.zeros(3, 2);
@@ -336,19 +392,23 @@ Console.WriteLine($"gradient on the easy negative: {negative.grad![2].ToNDArray(
 Claim.That("hard and semi-hard triplets cost d(a,p) − d(a,n) + m = 1.2 and 0.3, the easy one nothing",
     Math.Abs(tripletLosses[0] - 1.2) < 1e-4 && Math.Abs(tripletLosses[1] - 0.3) < 1e-4 && tripletLosses[2] == 0, string.Join(", ", tripletLosses));
 Claim.That("the easy negative receives zero gradient", negative.grad![2].abs().max().item<float>() == 0, "max |∂ℓ/∂n| = 0");
+// FaceNet's form on the same triplets: squared distances, written with tensor operations.
+var squaredLosses = ((anchor - positive).pow(2).sum(1) - (anchor - negative.detach()).pow(2).sum(1) + 1.0).clamp_min(0).data<float>().ToArray();
+Console.WriteLine($"squared-distance form, margin 1 (hard, semi-hard, easy): [{string.Join(", ", squaredLosses.Select(v => v.ToString("F3")))}]");
+Claim.That("with squared distances the hard triplet costs d(a,p)² − d(a,n)² + m = 0.25 − 0.09 + 1 = 1.16, and the semi-hard one is already satisfied",
+    Math.Abs(squaredLosses[0] - 1.16) < 1e-4 && squaredLosses[1] == 0 && squaredLosses[2] == 0, string.Join(", ", squaredLosses.Select(v => v.ToString("F3"))));
 
 var emb = rng.NormalArray<float>(0, 1, 5, 3);
 var embPositive = rng.NormalArray<float>(0, 1, 5, 3);
 var embNegative = rng.NormalArray<float>(0, 1, 5, 3);
-var pairParity = new[]
-{
+var lossParity = Parity.Table([.. classificationParity,
+    Parity.Loss("cross_entropy", logitsS, labelsS, labelSmoothing: 0.1),
     Parity.TripletMarginLoss(emb, embPositive, embNegative, margin: 2.0),
     Parity.ContrastiveLoss(emb, embNegative, [1, 0, 1, 0, 0], margin: 2.0),
-    Parity.ContrastiveLoss(emb, embNegative, [1, 0, 1, 0, 0], Reduction.None, margin: 2.0),
-};
-foreach (var p in pairParity) Console.WriteLine($"{p.Topic,-30} loss and every input's gradient: max |Δ| = {p.MaxAbsDiff:E2}");
-Claim.That("scratch and TorchSharp agree on triplet and contrastive losses and their gradients",
-    pairParity.All(p => p.Agrees()), $"max |Δ| = {pairParity.Max(p => p.MaxAbsDiff):E2}");
+    Parity.ContrastiveLoss(emb, embNegative, [1, 0, 1, 0, 0], Reduction.None, margin: 2.0)]);
+Claim.That("scratch and TorchSharp agree on every classification, smoothed, triplet and contrastive loss and their gradients",
+    lossParity.Agrees(), $"{lossParity.Reports.Count} checks, max |Δ| = {lossParity.MaxAbsDiff:E2}");
+Lesson.Show(lossParity);
 
 // ### An embedding learned from "same" and "different" only
 //
@@ -408,12 +468,14 @@ Func<double, double, double> huber = (d, delta) => 0.5 * d * d;
 
 double[] residuals = Enumerable.Range(-40, 81).Select(i => i / 10.0 + 0.013).ToArray();
 double huberError = 0;
-foreach (double delta in new[] { 0.5, 1.0, 2.0 })
+foreach (double d in new[] { 0.5, 1.0, 2.0 })
 {
-    var expected = torch.nn.functional.huber_loss(torch.tensor(residuals), torch.zeros(residuals.Length, dtype: ScalarType.Float64), delta, nn.Reduction.None).data<double>().ToArray();
-    huberError = Math.Max(huberError, residuals.Select((d, i) => Math.Abs(huber(d, delta) - expected[i])).Max());
+    var expected = torch.nn.functional.huber_loss(torch.tensor(residuals), torch.zeros(residuals.Length, dtype: ScalarType.Float64), d, nn.Reduction.None).data<double>().ToArray();
+    huberError = Math.Max(huberError, residuals.Select((r, i) => Math.Abs(huber(r, d) - expected[i])).Max());
 }
-Exercise.Check("1", huberError < 1e-12, $"past δ the loss grows linearly: δ·(|d| − δ/2) (max error now {huberError:E2})");
+Exercise.Check("02-1", huberError < 1e-12,
+    $"inside |d| < δ it is ½d²; outside it continues as a straight line whose value and slope match ½d² at |d| = δ (max error now {huberError:E2})",
+    codeHint: "Math.Abs(d) < delta ? 0.5 * d * d : delta * (Math.Abs(d) - …)");
 
 // ### Exercise 2: cross-entropy from logits, stably
 // Write the cross-entropy of one example from its logits $z$ and its class $y$, $\ell = \mathrm{logsumexp}(z) - z_y$, so
@@ -430,8 +492,9 @@ double CrossEntropyFromLogits(double[] z, int y)
 double[] probeLogits = [0.3, -1.2, 2.5, 0.0];
 double expectedCe = torch.nn.functional.cross_entropy(torch.tensor(probeLogits).unsqueeze(0), torch.tensor(new long[] { 2 })).item<double>();
 double extreme = CrossEntropyFromLogits([1000, 0, -1000], 1);
-Exercise.Check("2", Math.Abs(CrossEntropyFromLogits(probeLogits, 2) - expectedCe) < 1e-12 && Math.Abs(extreme - 1000) < 1e-9,
-    $"m = z.Max(); logsumexp = m + log Σ exp(z_j − m); loss = logsumexp − z[y] (for [1000, 0, −1000], y = 1 you return {extreme})");
+Exercise.Check("02-2", Math.Abs(CrossEntropyFromLogits(probeLogits, 2) - expectedCe) < 1e-12 && Math.Abs(extreme - 1000) < 1e-9,
+    $"never form the probability: write the loss as log Σ e^z − z_y and evaluate the log-sum with the largest logit factored out (for [1000, 0, −1000], y = 1 you return {extreme})",
+    codeHint: "double m = z.Max(); double logSumExp = m + Math.Log(z.Sum(v => Math.Exp(v - m))); …");
 
 // ### Exercise 3: the smoothed target
 // Build the label-smoothed target distribution $q$ for `classes` classes, true class `label` and smoothing
@@ -450,8 +513,9 @@ var q5 = SmoothedTarget(5, 3, 0.2);
 var z5 = torch.randn(1, 5, dtype: ScalarType.Float64);
 double withTarget = torch.nn.functional.cross_entropy(z5, torch.tensor(q5).unsqueeze(0)).item<double>();
 double builtIn = torch.nn.functional.cross_entropy(z5, torch.tensor(new long[] { 3 }), label_smoothing: 0.2).item<double>();
-Exercise.Check("3", q5.Length == 5 && Math.Abs(q5.Sum() - 1) < 1e-12 && Math.Abs(withTarget - builtIn) < 1e-12,
-    $"every class gets ε/C = 0.04, the true class another 1 − ε = 0.8 (your q: [{string.Join(", ", q5)}])");
+Exercise.Check("02-3", q5.Length == 5 && Math.Abs(q5.Sum() - 1) < 1e-12 && Math.Abs(withTarget - builtIn) < 1e-12,
+    $"mix two distributions with weights 1 − ε and ε: the one-hot target and the uniform one (your q: [{string.Join(", ", q5)}])",
+    codeHint: "start every entry at epsilon / classes, then add 1 − epsilon to q[label]");
 
 // ## Takeaways
 // - The loss decides which mistakes matter: MSE's gradient grows with the error (outliers dominate), MAE's does not,
@@ -459,7 +523,9 @@ Exercise.Check("3", q5.Length == 5 && Math.Abs(q5.Sum() - 1) < 1e-12 && Math.Abs
 // - Cross-entropy's gradient with respect to the logits is simply $p - q$; it does not saturate the way MSE on a
 //   sigmoid does. Targets can be class indices ("sparse") or probabilities.
 // - Give losses **logits**: `binary_cross_entropy_with_logits` and `cross_entropy` use log-sum-exp forms that stay
-//   finite where probability-then-log returns $\infty$ or NaN.
+//   finite where probability-then-log loses digits and then returns $\infty$ or NaN.
 // - Label smoothing replaces the unreachable target 1 by $1 - \varepsilon + \varepsilon/C$, bounding logits and confidence.
-// - Triplet and contrastive losses shape an embedding from "same / different" alone; satisfied triplets contribute nothing.
+// - Triplet and contrastive losses shape an embedding from "same / different" alone; satisfied triplets contribute
+//   nothing. FaceNet's triplet loss uses squared distances, PyTorch's `triplet_margin_loss` plain ones — a margin
+//   means different things in each.
 Lesson.Section("Takeaways");

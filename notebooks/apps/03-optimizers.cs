@@ -30,21 +30,24 @@ Lesson.Start("../03-optimizers.ipynb", "03 · Optimizers and learning-rate sched
 
 // # 03 · Optimizers and learning-rate schedules
 //
-// Backpropagation (notebook 04) gives the gradient $\nabla_\theta \mathcal L$; an **optimizer** decides what to do with
-// it. The simplest rule, gradient descent, steps downhill: $\theta \leftarrow \theta - \eta\,\nabla_\theta\mathcal L(\theta)$.
+// Autograd gives the gradient $\nabla_\theta \mathcal L$ (notebook 00 let it, notebook 04 shows how it is computed); an
+// **optimizer** decides what to do with it. The simplest rule, gradient descent, steps downhill: $\theta \leftarrow \theta - \eta\,\nabla_\theta\mathcal L(\theta)$.
 // Everything in this notebook is a refinement of that line — which examples the gradient is computed on, how past
 // gradients are remembered, how each parameter's step is scaled, and how the learning rate $\eta$ changes over time.
 //
 // **Objectives** — by the end of this notebook you can:
 // - explain batch, minibatch and stochastic gradient descent and measure their trade-off;
-// - explain momentum (velocity as inertia) and Nesterov's look-ahead, and see them cross a ravine and leave a saddle;
+// - explain momentum (velocity as inertia) and Nesterov's look-ahead, and see them cross a ravine, leave a saddle and
+//   roll out of a shallow local minimum;
 // - write RMSprop, Adam (with its bias correction) and AdamW, and check them against `torch.optim`;
 // - read optimizer trajectories on a ravine, a saddle and Rosenbrock's valley;
-// - use step, exponential and cosine learning-rate schedules, and compare optimizers and schedules on one real model.
+// - use step, exponential and cosine learning-rate schedules, and compare optimizers and schedules on one real model;
+// - tune a learning rate and a momentum on validation data, and race your own optimizer and schedule.
 //
 // Previous: [02 · Loss functions](02-losses.ipynb) · Next: [04 · Backpropagation](04-backprop.ipynb).
 
 torch.manual_seed(0);
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 var rng = new Rng(0);
 
 // An optimizer race drawn over the contours of its loss surface.
@@ -52,6 +55,12 @@ Figure RaceChart(LossSurface surface, IReadOnlyList<RaceEntry> race, string titl
     Charts.Trajectories(surface.Value, surface.XRange, surface.YRange,
         race.Select(e => (e.Optimizer, (IReadOnlyList<(double X, double Y)>)e.Trajectory.Points.Select(p => (p.X, p.Y)).ToList())).ToList(),
         minimum: surface.CriticalPoint, logLevels: logLevels, title: title);
+
+// The loss of every optimizer of a race against the step, on a log scale: who gets low, and how fast.
+Figure LossPerStep(IReadOnlyList<RaceEntry> race, string title, double floor = 1e-12) =>
+    Charts.Lines([.. race.Select(e => (e.Optimizer, (IReadOnlyList<double>)e.Trajectory.Points.Select(p => (double)p.Step).ToArray(),
+            (IReadOnlyList<double>)e.Trajectory.Points.Select(p => Math.Max(p.Loss, floor)).ToArray()))],
+        xTitle: "step", yTitle: "loss", logY: true, title: title);
 
 // ## 1. Batch, minibatch, stochastic
 //
@@ -71,8 +80,7 @@ foreach (var r in runs)
     Console.WriteLine($"{r.Name,-15} {r.UpdateLoss.Length,5} updates;  full-data loss after 1, 5, 20 epochs: {r.EpochLoss[1]:F3}, {r.EpochLoss[5]:F3}, {r.EpochLoss[20]:F4}");
 var (batchRun, miniRun, sgdRun) = (runs[0], runs[1], runs[2]);
 int rises = Enumerable.Range(1, sgdRun.UpdateLoss.Length - 1).Count(i => sgdRun.UpdateLoss[i] > sgdRun.UpdateLoss[i - 1]);
-Claim.That("per epoch, batch GD makes 1 update, minibatches of 8 make 8, single examples 64",
-    (batchRun.UpdateLoss.Length, miniRun.UpdateLoss.Length, sgdRun.UpdateLoss.Length) == (20, 160, 1280), "20, 160, 1280 updates in 20 epochs");
+Claim.Fact($"64 examples in batches of 64, 8 and 1 give 1, 8 and 64 updates per epoch: {batchRun.UpdateLoss.Length}, {miniRun.UpdateLoss.Length} and {sgdRun.UpdateLoss.Length} in 20 epochs");
 Claim.That("after 5 epochs the minibatch run's loss is less than 1/5 of the full-batch run's",
     miniRun.EpochLoss[5] < batchRun.EpochLoss[5] / 5, $"{miniRun.EpochLoss[5]:F3} vs {batchRun.EpochLoss[5]:F3}");
 Claim.That("the full-batch loss falls at every update, the single-example loss jumps up at more than 1 update in 4",
@@ -143,10 +151,17 @@ Claim.That("scratch SGD, momentum and Nesterov follow torch.optim.SGD step for s
     $"max |Δ| = {sgdParity.Max(p => p.MaxAbsDiff):E2}");
 
 // Now the race. Every optimizer starts at $(-4, 1)$ on the ravine; SGD, momentum and Nesterov use $\eta = 0.02$,
-// RMSprop and Adam (section 4) use $\eta = 0.1$. We count the steps until the loss is below $10^{-3}$:
+// RMSprop and Adam (section 4) use $\eta = 0.1$ — the learning rates are the first line of the cell, so you can rerun
+// the race with your own. We count the steps until the loss is below $10^{-3}$:
 
+double sgdRate = 0.02, adaptiveRate = 0.1;   // try sgdRate = 0.09 (just below the limit 2/κ = 0.1) or 0.11 (just above)
 var ravine = LossSurface.Ravine(conditioning: 20);
-var ravineRace = OptimizerExperiments.Race(ravine);
+OptimizerSpec[] lineup =
+[
+    OptimizerSpec.Sgd(sgdRate), OptimizerSpec.Sgd(sgdRate, momentum: 0.9), OptimizerSpec.Sgd(sgdRate, momentum: 0.9, nesterov: true),
+    OptimizerSpec.RmsProp(adaptiveRate), OptimizerSpec.Adam(adaptiveRate),
+];
+var ravineRace = OptimizerExperiments.Race(ravine, lineup);
 foreach (var e in ravineRace)
     Console.WriteLine($"{e.Optimizer,-40} steps to loss < 1e-3: {e.StepsToThreshold?.ToString() ?? "never",5}   final loss {e.FinalLoss:E1}");
 var (sgdR, momentumR, nesterovR) = (ravineRace[0], ravineRace[1], ravineRace[2]);
@@ -156,6 +171,8 @@ Claim.That("Nesterov's look-ahead is faster still", nesterovR.StepsToThreshold <
     $"{nesterovR.StepsToThreshold} vs {momentumR.StepsToThreshold} steps");
 
 Lesson.Show(RaceChart(ravine, ravineRace.Take(3).ToList(), "The ravine ½(x² + 20y²): SGD crawls, momentum overshoots and rolls on, Nesterov brakes"));
+
+Lesson.Show(LossPerStep(ravineRace.Take(3).ToList(), "The ravine: loss per step (log scale)"));
 
 // The same paths with TorchSharp: `OptimizerExperiments.TorchTrajectory` takes the surface as a tensor function, lets
 // autograd compute the gradient and `torch.optim` take the steps, in float64:
@@ -195,6 +212,46 @@ Lesson.Show(RaceChart(saddle, saddleRace, "The saddle x² − y², starting at (
 // RMSprop's single-step escape has a simple cause, and it is the subject of the next section: its running average $v$
 // starts at 0, so after one step $v = (1 - \alpha)g^2 = 0.01\,g^2$ and the first step is
 // $\eta\,g/\sqrt{0.01\,g^2} = 10\eta$ in *every* coordinate — here a jump of 1 that throws it off the saddle. Adam corrects exactly this bias.
+
+// ### Local minima
+//
+// A saddle is not the only place where the gradient vanishes: a **local minimum** is a dip that is not the lowest one,
+// and plain gradient descent, which only ever goes downhill, stops in the first dip it meets. Momentum can carry the
+// ball over a low ridge into a deeper valley. The simplest picture is one dimension: the tilted double well
+// $f(x) = (x^2 - 1)^2 + 0.3x$ has a shallow minimum near $x = 0.96$ ($f \approx 0.29$) and a deeper one near $x = -1.04$
+// ($f \approx -0.31$), with a bump in between. Start at $x = 2$, on the shallow side, with the scratch `Sgd<double>` at
+// $\eta = 0.02$ and three momentum coefficients:
+Lesson.Section("Local minima");
+
+double wellRate = 0.02;               // the knobs: try momentum 0.95, or wellRate 0.01
+double[] momenta = [0, 0.5, 0.9];
+int wellSteps = 300;
+double Well(double x) => Math.Pow(x * x - 1, 2) + 0.3 * x;
+double WellSlope(double x) => 4 * x * (x * x - 1) + 0.3;
+
+var wellPaths = new List<(string Name, double[] Path)>();
+foreach (double mu in momenta)
+{
+    var xw = new Parameter<double>("x", NDArray.From(new[] { 2.0 }, 1));
+    var optimizer = new Sgd<double>([xw], lr: wellRate, momentum: mu);
+    var path = new List<double> { xw.Value[0] };
+    for (int t = 0; t < wellSteps; t++) { xw.Grad[0] = WellSlope(xw.Value[0]); optimizer.Step(); path.Add(xw.Value[0]); }
+    wellPaths.Add(($"momentum {mu}", [.. path]));
+    Console.WriteLine($"momentum {mu,-4}: ends at x = {path[^1],6:F3}, f(x) = {Well(path[^1]),6:F3}");
+}
+Claim.That("plain gradient descent and momentum 0.5 stop in the shallow minimum (x > 0)", wellPaths[0].Path[^1] > 0 && wellPaths[1].Path[^1] > 0,
+    $"x = {wellPaths[0].Path[^1]:F3} and {wellPaths[1].Path[^1]:F3}");
+Claim.That("momentum 0.9 rolls over the bump into the deeper minimum (x < 0)", wellPaths[2].Path[^1] < 0, $"x = {wellPaths[2].Path[^1]:F3}");
+double[] wellX = [.. Enumerable.Range(0, 161).Select(i => -2 + i / 40.0)];
+Lesson.Show(Charts.PointsAndLines([.. wellPaths.Select(p => (p.Name, (IReadOnlyList<double>)p.Path.Take(60).ToArray(), (IReadOnlyList<double>)p.Path.Take(60).Select(Well).ToArray()))],
+    [("f(x) = (x² − 1)² + 0.3x", wellX, wellX.Select(Well).ToArray())],
+    xTitle: "x", yTitle: "f(x)", title: "The first 60 steps from x = 2: only the heavy ball reaches the deeper well"));
+
+// Momentum is no guarantee: with $\mu = 0.95$ at $\eta = 0.01$ the ball overshoots the deep well, swings back over the
+// bump and ends in the shallow one — try it. In the high-dimensional losses of real networks, poor local minima turn out
+// to be rare: most critical points with a high loss are saddles (Dauphin et al. 2014), and the local minima of large
+// networks tend to have losses close to the global one (Choromanska et al. 2015). What momentum buys there is mostly
+// speed along ravines and away from saddles, as above.
 
 // ## 4. Adaptive learning rates: RMSprop, Adam, AdamW
 //
@@ -270,9 +327,36 @@ foreach (var p in adaptiveParity) Console.WriteLine($"{p.Topic}: max |Δ| over 2
 Claim.That("scratch RMSprop, Adam and AdamW follow torch.optim step for step", adaptiveParity.All(p => p.Agrees()),
     $"max |Δ| = {adaptiveParity.Max(p => p.MaxAbsDiff):E2}");
 
-// Back on the ravine (the race of section 2): RMSprop's early steps move each coordinate by about $\eta$ whatever the
-// size of its gradient — close to *sign* descent — so it does not zig-zag across the ravine at all; Adam adds momentum
-// ($\beta_1 = 0.9$) to that, overshoots and circles in:
+// Back on the ravine (the race of section 2). How large are RMSprop's steps? For a constant gradient $g$ its average
+// is $v_t = (1 - \alpha^t)\,g^2$ after $t$ steps (it started at 0), so the step is
+//
+// $$\eta\,\frac{g}{\sqrt{v_t}} = \frac{\eta}{\sqrt{1 - \alpha^t}}\,\operatorname{sign}(g) \qquad (\varepsilon \text{ neglected}),$$
+//
+// with $\alpha = 0.99$: $10\eta$ at $t = 1$, about $3.2\eta$ at $t = 10$, $1.3\eta$ at $t = 100$, and only then close to $\eta$.
+// Whatever the size of the gradient, every coordinate moves by the same amount — sign descent, with a step that starts
+// ten times too large and shrinks to $\eta$. Measured with the scratch `RmsProp<double>`:
+
+double rmsRate = 0.01;
+var rmsTheta = new Parameter<double>("θ", NDArray.From(new[] { 0.0 }, 1));
+var rms = new RmsProp<double>([rmsTheta], lr: rmsRate, alpha: 0.99);
+var stepSizes = new List<double>();
+for (int t = 1; t <= 1000; t++)
+{
+    double before = rmsTheta.Value[0];
+    rmsTheta.Grad[0] = 3.0;                 // a constant gradient; its size does not matter
+    rms.Step();
+    stepSizes.Add(Math.Abs(rmsTheta.Value[0] - before) / rmsRate);
+}
+Console.WriteLine($"step / η at t = 1, 10, 100, 1000: {stepSizes[0]:F2}, {stepSizes[9]:F2}, {stepSizes[99]:F2}, {stepSizes[999]:F3}");
+Claim.That("RMSprop's steps start at 10η and shrink as 1/√(1 − 0.99ᵗ): 3.2η at t = 10, 1.3η at t = 100",
+    Math.Abs(stepSizes[0] - 10) < 0.01 && Math.Abs(stepSizes[9] - 1 / Math.Sqrt(1 - Math.Pow(0.99, 10))) < 0.01
+    && Math.Abs(stepSizes[99] - 1 / Math.Sqrt(1 - Math.Pow(0.99, 100))) < 0.01,
+    $"{stepSizes[0]:F3}, {stepSizes[9]:F3}, {stepSizes[99]:F3}");
+Lesson.Show(Charts.Lines([("RMSprop step / η", Enumerable.Range(1, 1000).Select(t => (double)t).ToArray(), stepSizes.ToArray())],
+    xTitle: "step t", yTitle: "|step| / η", logX: true, logY: true, title: "RMSprop with a constant gradient: 10η at first, η only late"));
+
+// On the ravine this means RMSprop does not zig-zag across the steep direction at all — each coordinate moves by the
+// same, shrinking amount; Adam adds momentum ($\beta_1 = 0.9$) to that, overshoots and circles in:
 
 var (rmspropR, adamR) = (ravineRace[3], ravineRace[4]);
 Console.WriteLine($"steps to loss < 1e-3: SGD {sgdR.StepsToThreshold}, Nesterov {nesterovR.StepsToThreshold}, RMSprop {rmspropR.StepsToThreshold}, Adam {adamR.StepsToThreshold}");
@@ -282,19 +366,34 @@ Claim.That("Adam, slowed by its momentum here, still needs fewer than half of pl
     $"{adamR.StepsToThreshold} vs {sgdR.StepsToThreshold}");
 Lesson.Show(RaceChart(ravine, [sgdR, rmspropR, adamR], "The ravine again: RMSprop and Adam rescale each coordinate"));
 
+Lesson.Show(LossPerStep([sgdR, momentumR, rmspropR, adamR], "The ravine: loss per step, SGD, momentum, RMSprop and Adam"));
+
 // ## 5. Rosenbrock's valley
 //
 // $f(x, y) = (1 - x)^2 + 100\,(y - x^2)^2$ (Rosenbrock 1960) has its minimum at $(1, 1)$ at the end of a long, curved,
 // nearly flat valley. Finding the valley is easy; following its bend is what separates optimizers. Start at $(-1.5, 2)$,
-// 2,000 steps, SGD/momentum/Nesterov with $\eta = 10^{-3}$ (the walls are steep: near the start the largest curvature — the
-// Hessian's top eigenvalue — is about 2,100, and gradient descent is only stable for $\eta < 2/2100 \approx 10^{-3}$),
-// RMSprop and Adam with $\eta = 0.1$:
+// 2,000 steps. How large may plain gradient descent's step be? Near a point, GD is stable while $\eta < 2/\lambda_{\max}$,
+// with $\lambda_{\max}$ the largest curvature (the top eigenvalue of the Hessian). At the start that is about 2,092, so the
+// limit there is $\eta < 9.6\cdot10^{-4}$: the usual $\eta = 10^{-3}$ for SGD, momentum and Nesterov is *just past* it.
+// It works anyway, because the first steps leave the steepest region, where the limit is looser — the cell measures
+// that the loss falls at every one of the first ten steps. RMSprop and Adam use $\eta = 0.1$:
 Lesson.Section("5. Rosenbrock's valley");
 
+double valleyRate = 1e-3, valleyAdaptiveRate = 0.1;   // try valleyRate = 2e-3: SGD diverges at once
 var rosenbrock = LossSurface.Rosenbrock();
-var rosenbrockRace = OptimizerExperiments.Race(rosenbrock);
+double h11 = 2 - 400 * (2 - 1.5 * 1.5) + 800 * 1.5 * 1.5, h12 = 400 * 1.5, h22 = 200;   // the Hessian at (−1.5, 2)
+double topCurvature = (h11 + h22) / 2 + Math.Sqrt(Math.Pow((h11 - h22) / 2, 2) + h12 * h12);
+Claim.Fact($"at (−1.5, 2) the Hessian is [[{h11}, {h12}], [{h12}, {h22}]], its top eigenvalue {topCurvature:F0}: GD is stable there for η < {2 / topCurvature:E2}");
+var rosenbrockRace = OptimizerExperiments.Race(rosenbrock,
+[
+    OptimizerSpec.Sgd(valleyRate), OptimizerSpec.Sgd(valleyRate, momentum: 0.9), OptimizerSpec.Sgd(valleyRate, momentum: 0.9, nesterov: true),
+    OptimizerSpec.RmsProp(valleyAdaptiveRate), OptimizerSpec.Adam(valleyAdaptiveRate),
+]);
 foreach (var e in rosenbrockRace)
     Console.WriteLine($"{e.Optimizer,-40} steps to loss < 1e-3: {e.StepsToThreshold?.ToString() ?? "never",5};  distance from (1, 1) at the end: {e.FinalDistance:F4}");
+var firstSteps = rosenbrockRace[0].Trajectory.Points.Take(11).Select(p => p.Loss).ToArray();
+Claim.That("SGD's loss falls at each of its first ten steps although η is just past the starting limit",
+    firstSteps.Zip(firstSteps.Skip(1)).All(p => p.Second < p.First), string.Join(" → ", firstSteps.Take(5).Select(l => l.ToString("F2"))) + " → …");
 Claim.That("plain SGD is still in the valley after 2,000 steps, more than 0.1 from the minimum",
     rosenbrockRace[0].StepsToThreshold is null && rosenbrockRace[0].FinalDistance > 0.1, $"distance {rosenbrockRace[0].FinalDistance:F3}");
 Claim.That("momentum and Adam get there (loss < 1e-3), Adam to within 0.001",
@@ -305,6 +404,8 @@ Claim.That("RMSprop at η = 0.1 never gets below 1e-3, and Nesterov arrives firs
     $"Nesterov after {rosenbrockRace[2].StepsToThreshold} steps; RMSprop ends {rosenbrockRace[3].FinalDistance:F2} from the minimum");
 
 Lesson.Show(RaceChart(rosenbrock, rosenbrockRace, "Rosenbrock's valley (log-spaced contours)", logLevels: true));
+
+Lesson.Show(LossPerStep(rosenbrockRace, "Rosenbrock's valley: loss per step"));
 
 // No optimizer wins everywhere: in our runs RMSprop was fastest on the ravine and at the saddle, but at $\eta = 0.1$
 // it never settles into Rosenbrock's valley, where Nesterov arrives first — and the learning rates were chosen per family. On real networks the rule of thumb is: Adam/AdamW with $\eta \approx 10^{-3}$ works out of the box;
@@ -353,11 +454,31 @@ Lesson.Show(Charts.Schedules(schedules, baseLr: 0.2, epochs: 15, title: "Learnin
 
 // ## 7. One model, every optimizer
 //
-// Toy surfaces show mechanisms; a real network shows consequences. The course's `Trainer.Fit` trains a model with
-// minibatches and reports per-epoch losses (notebook 08 explains the loop; `Optim.*` and `Scheduler.*` name the
-// `torch.optim` objects it builds). The model is a $64 \to 64 \to 10$ ReLU MLP on the 8×8 digits (75 % training,
-// 25 % validation), always from the same initial weights, 10 epochs of batches of 32, and each optimizer with a learning
-// rate from its usual range:
+// Toy surfaces show mechanisms; a real network shows consequences. From here on the course's `Trainer.Fit` runs the
+// training loop, so that a cell can compare many runs. It is the loop you wrote in notebook 01's Try it, plus a
+// validation pass after each epoch — in essence:
+//
+// ```csharp
+// for (int epoch = 0; epoch < options.Epochs; epoch++)
+// {
+//     model.train();
+//     foreach (var (x, y) in train.Batches(options.BatchSize, shuffle: true))   // a fresh order every epoch
+//     {
+//         using var step = torch.NewDisposeScope();
+//         optimizer.zero_grad();
+//         var loss = nn.functional.cross_entropy(model.forward(x), y);
+//         loss.backward();
+//         optimizer.step();
+//     }
+//     scheduler?.step();                                                        // once per epoch
+//     model.eval();
+//     using (torch.no_grad()) { /* the loss and accuracy on the validation set */ }
+// }
+// ```
+//
+// (`Optim.*` and `Scheduler.*` name the `torch.optim` objects it builds; notebook 08 takes the trainer apart.) The model
+// is a $64 \to 64 \to 10$ ReLU MLP on the 8×8 digits (75 % training, 25 % validation), always from the same initial
+// weights, 10 epochs of batches of 32, and each optimizer with a learning rate from its usual range:
 Lesson.Section("7. One model, every optimizer");
 
 var digits = TrainData.From(Digits.Load8x8());
@@ -407,6 +528,42 @@ Lesson.Show(Charts.LossCurves(optimizers.Select((o, i) => (o.Name, (IReadOnlyLis
 // each schedule of section 6. `History.LearningRates()` records the rate each epoch actually used:
 Lesson.Section("8. One model, every schedule");
 
+// ### Tuning the momentum and the learning rate on validation data
+//
+// "Momentum 0.9" is a convention, not a law; like the learning rate, it is a hyperparameter, and hyperparameters are
+// chosen by the loss on data the model did not train on. A sweep of $\mu$ at $\eta = 0.05$, judged by the best
+// validation loss over the 10 epochs:
+Lesson.Section("Tuning the momentum and the learning rate on validation data");
+
+double[] muSweep = [0, 0.5, 0.9, 0.99];
+var muRuns = muSweep.Select(mu => Train(Optim.Sgd(0.05, momentum: mu))).ToList();
+double BestValidation(History h) => h.Epochs.Min(e => e.ValidationLoss ?? double.PositiveInfinity);
+for (int i = 0; i < muSweep.Length; i++)
+    Console.WriteLine($"μ = {muSweep[i],-4}: best validation loss {BestValidation(muRuns[i]):F3}, final validation accuracy {muRuns[i].Last.ValidationAccuracy:P1}");
+int bestMu = Enumerable.Range(0, muSweep.Length).MinBy(i => BestValidation(muRuns[i]));
+Claim.That("on validation, μ = 0.9 is the best of the four", muSweep[bestMu] == 0.9, $"best μ = {muSweep[bestMu]}");
+Claim.That("too much momentum hurts: μ = 0.99 ends with a best validation loss more than twice μ = 0.9's",
+    BestValidation(muRuns[3]) > 2 * BestValidation(muRuns[2]), $"{BestValidation(muRuns[3]):F3} vs {BestValidation(muRuns[2]):F3}");
+Lesson.Show(Charts.Lines([("best validation loss", muSweep.Select(m => 1 - m).ToArray(), muRuns.Select(BestValidation).ToArray())],
+    xTitle: "1 − μ (log scale: μ = 0.99 on the left, μ = 0 on the right)", yTitle: "best validation loss", logX: true, markers: true,
+    title: "Momentum sweep on the digits MLP"));
+
+// The learning rate matters even more, and it spans orders of magnitude, so it is swept on a log scale: here SGD with
+// momentum 0.9 for 5 epochs at seven rates from $10^{-3}$ to 1.
+
+double[] rates = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+var rateRuns = rates.Select(lr => Train(Optim.Sgd(lr, momentum: 0.9), epochs: 5)).ToList();
+for (int i = 0; i < rates.Length; i++)
+    Console.WriteLine($"η = {rates[i],-6}: training loss {rateRuns[i].Last.TrainLoss:F3}, validation loss {rateRuns[i].Last.ValidationLoss:F3}");
+var finalValidation = rateRuns.Select(h => h.Last.ValidationLoss ?? double.NaN).ToArray();
+int bestRate = Enumerable.Range(0, rates.Length).MinBy(i => finalValidation[i]);
+Claim.That("the best learning rate is inside the range, and both ends are at least 3× worse on validation",
+    bestRate > 0 && bestRate < rates.Length - 1 && finalValidation[0] > 3 * finalValidation[bestRate] && finalValidation[^1] > 3 * finalValidation[bestRate],
+    $"best η = {rates[bestRate]} ({finalValidation[bestRate]:F3}); η = {rates[0]}: {finalValidation[0]:F3}, η = {rates[^1]}: {finalValidation[^1]:F3}");
+Lesson.Show(Charts.Lines([("training loss", rates, rateRuns.Select(h => h.Last.TrainLoss).ToArray()), ("validation loss", rates, finalValidation)],
+    xTitle: "learning rate η (log scale)", yTitle: "loss after 5 epochs", logX: true, logY: true, markers: true,
+    title: "Learning-rate sweep: too small learns slowly, too large bounces"));
+
 var scheduled = new (string Name, Scheduler? Scheduler, LrSchedule? Formula)[]
 {
     ("constant", null, null),
@@ -433,6 +590,23 @@ Lesson.Show(Charts.LossCurves(scheduled.Select((s, i) => (s.Name, (IReadOnlyList
         (IReadOnlyList<double>?)null)).ToList(),
     logY: true, yTitle: "training loss", title: "SGD + momentum from lr 0.2: constant vs decayed"));
 
+// **Try it: your own optimizer and schedule.** Race anything against the runs above: change the optimizer (`Optim.Adam`,
+// `Optim.RmsProp`, `Optim.Sgd` with or without `nesterov`), its learning rate, the schedule (`Scheduler.Step(5, 0.2)`,
+// `Scheduler.Exponential(0.8)`, `Scheduler.Cosine()`, `Scheduler.Linear(0.1, 1, 3)` for a warmup, or `null`) and the
+// number of epochs. Look at the curve's *shape* — how fast it drops early, whether it bounces late — and at the
+// validation accuracy, not just the last training loss.
+
+Optim myOptimizer = Optim.Sgd(0.1, momentum: 0.9, nesterov: true);
+Scheduler? mySchedule = Scheduler.Cosine();
+int myEpochs = 15;
+
+var mine = Train(myOptimizer, mySchedule, epochs: myEpochs);
+Console.WriteLine($"{myOptimizer.Name}: final training loss {mine.Last.TrainLoss:F4}, validation accuracy {mine.Last.ValidationAccuracy:P1}");
+Claim.That("with these settings your run ends above 90% validation accuracy", mine.Last.ValidationAccuracy > 0.9, $"{mine.Last.ValidationAccuracy:P1}");
+Lesson.Show(Charts.LossCurves([("yours", (IReadOnlyList<double>)mine.Epochs.Select(e => e.TrainLoss).ToArray(), (IReadOnlyList<double>?)mine.Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray()),
+        ("constant lr 0.2 (section 8)", (IReadOnlyList<double>)scheduleRuns[0].Epochs.Select(e => e.TrainLoss).ToArray(), (IReadOnlyList<double>?)scheduleRuns[0].Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray())],
+    logY: true, title: "Your optimizer and schedule against the constant rate (solid: training, dashed: validation)"));
+
 // With a constant rate the training loss keeps bouncing (it even rises in some epochs); every decaying schedule lets it
 // settle, and cosine — large for longest, then smoothly to zero — settles lowest. In practice: cosine (with a few epochs
 // of warmup for Adam and large batches) is a robust default; step decay is the classic for ResNets (He et al. 2016).
@@ -458,7 +632,9 @@ double theta10 = theta;
 var reference = new Parameter<double>("θ", NDArray.From(new[] { 1.0 }, 1));
 var momentumSgd = new Sgd<double>([reference], lr: 0.1, momentum: 0.9);
 for (int t = 0; t < 10; t++) { reference.Grad[0] = 2 * reference.Value[0]; momentumSgd.Step(); }
-Exercise.CheckClose("1", theta10, reference.Value[0], 1e-12, "velocity = 0.9 * velocity + g; theta -= 0.1 * velocity");
+Exercise.CheckClose("03-1", theta10, reference.Value[0], 1e-12,
+    "keep a running velocity: each step first mixes the new gradient into it (old velocity times μ, plus g), then moves θ along the velocity instead of along g",
+    codeHint: "velocity = 0.9 * velocity + g; then step θ by the learning rate times velocity");
 
 // ### Exercise 2: Adam's bias correction
 // Compute the first-moment and second-moment estimates $m$, $v$ after **three** steps with the constant gradient $g = 2$
@@ -475,31 +651,41 @@ for (int t = 1; t <= 3; t++)
 // TODO: divide by the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ (t = 3).
 double mHat = m, vHat = v;
 
-Exercise.Check("2", Math.Abs(mHat - grad) < 1e-12 && Math.Abs(vHat - grad * grad) < 1e-12,
-    $"mHat = m / (1 − β₁³), vHat = v / (1 − β₂³) (you have mHat = {mHat:G6}, vHat = {vHat:G6}; m = {m:G6}, v = {v:G6})");
+Exercise.Check("03-2", Math.Abs(mHat - grad) < 1e-12 && Math.Abs(vHat - grad * grad) < 1e-12,
+    $"after t steps from 0, each average holds only a fraction 1 − βᵗ of the constant gradient's weight; divide that fraction out (you have mHat = {mHat:G6}, vHat = {vHat:G6}; m = {m:G6}, v = {v:G6})",
+    codeHint: "mHat = m / (1 − Math.Pow(beta1, 3)); vHat the same with beta2");
 
-// ### Exercise 3: a warmup schedule
-// Create a schedule that warms up linearly from $\eta_0/10$ to $\eta_0$ over the first 5 epochs and then decays with a
-// cosine to 0 at epoch 20 (so the cosine's $T$ is 15). Use the scratch `WarmupCosine(warmupEpochs, tMax, startFactor)`.
-Lesson.Section("Exercise 3: a warmup schedule");
+// ### Exercise 3: a warmup schedule in closed form
+// Warmup + cosine is two formulas glued at the end of the warmup. Write the learning rate at epoch `e` (for a base rate
+// of 1) of a schedule that rises **linearly** from $0.1$ at epoch 0 to $1$ at epoch 5, then decays with a **half cosine**
+// from 1 at epoch 5 to 0 at epoch 20 — with no library calls. The check compares your function with the scratch
+// `WarmupCosine(5, 15, startFactor: 0.1)` (and through the parity check of section 6, with torch's `SequentialLR`) at
+// every epoch from 0 to 20.
+Lesson.Section("Exercise 3: a warmup schedule in closed form");
 
-// TODO: warmup of 5 epochs from 1/10 of the base rate, then a cosine over the remaining 15 epochs.
-LrSchedule warmup = new CosineAnnealingLR(20);
+double WarmupCosineLr(int e)
+{
+    // TODO: the linear warmup for e ≤ 5, the half cosine after it.
+    return 1.0;
+}
 
-double[] curve = warmup.Curve(1.0, 21);
-bool warmupOk = Math.Abs(curve[0] - 0.1) < 1e-12 && Math.Abs(curve[5] - 1.0) < 1e-12 && Math.Abs(curve[20]) < 1e-12
-    && curve.Take(6).Zip(curve.Skip(1).Take(5)).All(p => p.Second > p.First);
-Exercise.Check("3", warmupOk, $"new WarmupCosine(5, 15, startFactor: 0.1) (your lr at epochs 0, 5, 20: {curve[0]:G3}, {curve[5]:G3}, {curve[20]:G3})");
+double[] expectedCurve = new WarmupCosine(5, 15, startFactor: 0.1).Curve(1.0, 21);
+double[] yours = [.. Enumerable.Range(0, 21).Select(WarmupCosineLr)];
+double warmupError = yours.Zip(expectedCurve, (a, e) => Math.Abs(a - e)).Max();
+Exercise.Check("03-3", warmupError < 1e-12,
+    $"for e ≤ 5 interpolate linearly between 0.1 and 1; after it, the cosine's argument runs from 0 to π over the 15 remaining epochs, and ½(1 + cos) goes from 1 to 0 (yours at epochs 0, 5, 10, 20: {yours[0]:G3}, {yours[5]:G3}, {yours[10]:G3}, {yours[20]:G3})",
+    codeHint: "e <= 5 ? 0.1 + 0.9 * e / 5.0 : 0.5 * (1 + Math.Cos(Math.PI * (e - 5) / 15.0))");
 
 // ## Takeaways
 // - Minibatch SGD trades a noisier gradient for many more updates per epoch; per epoch it makes far more progress than
 //   full-batch descent.
 // - Ill-conditioning forces a small learning rate; **momentum** accumulates the consistent directions (a ball with
-//   inertia), crossing ravines several times faster and escaping saddles; Nesterov looks ahead and brakes earlier.
-// - **RMSprop** and **Adam** scale each parameter's step by its gradient's RMS; Adam's bias correction makes the first
-//   steps the intended size. **AdamW** decouples weight decay from that scaling.
+//   inertia), crossing ravines several times faster, escaping saddles and sometimes rolling out of a shallow local
+//   minimum; Nesterov looks ahead and brakes earlier.
+// - **RMSprop** scales each step by its gradient's RMS — sign descent whose steps start at $10\eta$ and shrink to
+//   $\eta$; **Adam**'s bias correction makes the first steps the intended size. **AdamW** decouples weight decay.
 // - Scratch and `torch.optim` implement the same update rules step for step; choose Adam/AdamW for robustness, tuned
-//   SGD + momentum for the last bit of accuracy.
+//   SGD + momentum for the last bit of accuracy — and tune the learning rate on a log scale, on validation data.
 // - Decay the learning rate — step, exponential or (usually) cosine, with warmup for large batches and Transformers —
 //   to make fast progress early and settle late.
 Lesson.Section("Takeaways");

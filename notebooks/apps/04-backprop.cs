@@ -39,13 +39,15 @@ Lesson.Start("../04-backprop.ipynb", "04 · Backpropagation from scratch");
 // **Objectives** — by the end of this notebook you can:
 // - describe a computation as a graph and backpropagate through it by hand, node by node;
 // - read (and write) a scalar autograd engine in ~100 lines of C#, and compare it with TorchSharp's autograd;
-// - derive the backward equations of a one-hidden-layer classifier in matrix form and implement them;
+// - derive the backward equations of a one-hidden-layer classifier in matrix form, relate them to the per-example
+//   column-vector form of textbooks, and implement them;
 // - check any gradient with finite differences, and explain why this needs float64;
 // - tell the empirical risk that training minimises from the true risk we care about, and measure the gap.
 //
 // Previous: [03 · Optimizers](03-optimizers.ipynb) · Next: [05 · Weight initialization](05-init.ipynb).
 
 torch.manual_seed(0);
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 var rng = new Rng(0);
 
 // ## 1. The computational graph and the chain rule
@@ -162,7 +164,7 @@ Lesson.Show(scalarParity);
 // $$
 // \begin{aligned}
 // Z_1 &= X W_1^\top + b_1 &&\in \mathbb{R}^{N\times H} \\
-// A_1 &= \sigma(Z_1) && \text{(elementwise: sigmoid, tanh or ReLU)}\\
+// A_1 &= \phi(Z_1) && \text{(elementwise: $\phi$ is sigmoid $\sigma$, tanh or ReLU)}\\
 // Z_2 &= A_1 W_2^\top + b_2 &&\in \mathbb{R}^{N\times K} \quad\text{(logits)}\\
 // P &= \operatorname{softmax}(Z_2) \text{ row by row}, \qquad L = -\frac1N \sum_{i} \log P_{i,y_i}.
 // \end{aligned}
@@ -179,11 +181,18 @@ Lesson.Show(scalarParity);
 //
 // $$\frac{\partial L}{\partial W_2} = \delta_2^\top A_1, \qquad \frac{\partial L}{\partial b_2} = \sum_i \delta_{2,i}, \qquad \frac{\partial L}{\partial A_1} = \delta_2 W_2 .$$
 //
-// **Activation.** $\sigma$ acts elementwise, so its Jacobian is diagonal and the chain rule becomes an elementwise
-// product: $\delta_1 = \partial L/\partial Z_1 = (\delta_2 W_2) \odot \sigma'(Z_1)$, with $\sigma'(z) = \sigma(z)(1 - \sigma(z))$
+// **Activation.** $\phi$ acts elementwise, so its Jacobian is diagonal and the chain rule becomes an elementwise
+// product: $\delta_1 = \partial L/\partial Z_1 = (\delta_2 W_2) \odot \phi'(Z_1)$, with $\phi'(z) = \sigma(z)(1 - \sigma(z))$
 // for the sigmoid, $1 - \tanh^2 z$ for tanh, $[z > 0]$ for ReLU.
 //
 // **First layer.** The same affine rule once more: $\partial L/\partial W_1 = \delta_1^\top X$, $\partial L/\partial b_1 = \sum_i \delta_{1,i}$.
+//
+// **Rows or columns.** Many texts write the same equations for *one* example $x$ as a column vector, with $h = \phi(z^{(1)})$:
+// $\partial L/\partial z^{(2)} = \hat y - y$, $\partial L/\partial z^{(1)} = \bigl(W_2^{\top}(\hat y - y)\bigr) \odot \phi'(z^{(1)})$ and
+// $\partial L/\partial W_2 = (\hat y - y)\,h^{\top}$. They are the equations above, row by row: row $i$ of $\delta_2$ is
+// $(\hat y_i - y_i)^\top / N$, row $i$ of $\delta_2 W_2$ is $\bigl(W_2^\top(\hat y_i - y_i)\bigr)^\top / N$, and
+// $\delta_2^\top A_1 = \frac1N\sum_i (\hat y_i - y_i)\,h_i^\top$ — the batch form sums the per-example outer products
+// (and divides by $N$ for the mean). A check of exactly that follows the TorchSharp version below.
 //
 // A habit that catches most mistakes: **a gradient has the shape of what it differentiates.** $\delta_2^\top A_1$ is
 // $[K, N]\cdot[N, H] = [K, H]$, the shape of $W_2$; if the shapes don't fit, a transpose is wrong.
@@ -203,12 +212,12 @@ Lesson.Show(scalarParity);
 //     layer.B!.Grad.Span.Clear();                                            // db_l = Σ_rows δ_l
 //     for (int i = 0; i < n; i++) TensorPrimitives.Add(layer.B.Grad.Span, delta.Row(i), layer.B.Grad.Span);
 //     if (l == 0) break;
-//     delta = SigmaBackward(Gemm.MatMul(delta, layer.W.Value), z[l - 1], a[l]); // δ_{l−1} = (δ_l·W_l) ⊙ σ'(z_{l−1})
+//     delta = SigmaBackward(Gemm.MatMul(delta, layer.W.Value), z[l - 1], a[l]); // δ_{l−1} = (δ_l·W_l) ⊙ φ′(z_{l−1})
 // }
 // ```
 //
-// Here `a[l]` is the layer's input ($a_0 = X$) and `SigmaBackward` multiplies by $\sigma'$ through the activation's own
-// backward. One hidden layer, 4 inputs, 5 hidden sigmoid units, 3 classes, a batch of 8:
+// Here `a[l]` is the layer's input ($a_0 = X$) and `SigmaBackward` multiplies by $\phi'$ through the activation's own
+// backward (the name is the code's; it works for any $\phi$). One hidden layer, 4 inputs, 5 hidden sigmoid units, 3 classes, a batch of 8:
 Lesson.Section("3. Backpropagation through a one-hidden-layer network");
 Lesson.Section("From scratch");
 
@@ -241,6 +250,19 @@ double dW1Diff = Bridge.MaxAbsDiff(mlp.Layers[0].W.Grad, W1.grad!, "∂L/∂W1")
 Console.WriteLine($"loss: scratch {scratchLoss:F6}, torch {loss.item<float>():F6}");
 Claim.That("the scratch backward pass and torch autograd give the same ∂L/∂W1", dW1Diff < 1e-5, $"max |Δ| = {dW1Diff:E2}");
 
+// The textbook's per-example column form, summed over the batch, is the batch row form: ∂L/∂W2 = (1/N) Σᵢ (ŷᵢ − yᵢ) hᵢᵀ.
+using (torch.no_grad())
+{
+    var h = A1;                                                                  // [N, H], row i is hᵢᵀ
+    var residual = nn.functional.softmax(h.matmul(W2.t()) + b2, 1) - nn.functional.one_hot(Yt, 3).to_type(ScalarType.Float32);   // row i is (ŷᵢ − yᵢ)ᵀ
+    var perExample = Enumerable.Range(0, (int)Xt.shape[0])
+        .Select(i => residual[i].unsqueeze(1).matmul(h[i].unsqueeze(0)))            // (ŷᵢ − yᵢ) hᵢᵀ, a [K, H] outer product
+        .Aggregate((s, t) => s + t) / Xt.shape[0];
+    double columnFormDiff = (perExample - W2.grad!).abs().max().item<float>();
+    Claim.That("the per-example column form (ŷ − y)hᵀ, averaged over the batch, equals autograd's ∂L/∂W2", columnFormDiff < 1e-6,
+        $"max |Δ| = {columnFormDiff:E2}");
+}
+
 // Between the two sits a third version: the equations above typed as tensor operations, with autograd switched off.
 // That is `BackpropLab.ByHand` in `src/DeepLearning.Course/Topics/Backprop.cs`:
 //
@@ -248,7 +270,7 @@ Claim.That("the scratch backward pass and torch autograd give the same ∂L/∂W
 // var delta2 = (logp.exp() - nn.functional.one_hot(y, classes).to_type(x.dtype)) / n; // δ2 = (P − Y)/N
 // var dW2 = delta2.t().matmul(a1);                                                    // δ2ᵀ·A1
 // var db2 = delta2.sum(dim: 0);
-// var delta1 = delta2.matmul(w2) * SigmaPrime(z1, a1, activation);                    // (δ2·W2) ⊙ σ'(Z1)
+// var delta1 = delta2.matmul(w2) * SigmaPrime(z1, a1, activation);                    // (δ2·W2) ⊙ φ′(Z1)
 // var dW1 = delta1.t().matmul(x);                                                     // δ1ᵀ·X
 // var db1 = delta1.sum(dim: 0);
 // ```
@@ -356,16 +378,21 @@ Lesson.Show(forgotSigmaPrime);
 //
 // For a *fixed* $f$, $\hat R_n(f)$ is an unbiased estimate of $R(f)$. But training picks $f$ to make $\hat R_n$ small on
 // these very examples, so after training $\hat R_n(f)$ is optimistic: the **generalisation gap** $R(f) - \hat R_n(f)$ is
-// positive, large when $n$ is small compared with what the model can memorise, and it shrinks as $n$ grows. (A
+// positive in expectation (a particular sample can be unlucky), large when $n$ is small compared with what the model can memorise, and it shrinks as $n$ grows. (A
 // minibatch gradient is an unbiased estimate of $\nabla \hat R_n$ — never of $\nabla R$ itself once the data have been
 // reused.)
 //
 // `BackpropLab.EmpiricalVsTrueRisk` trains the same small tanh network ($2 \to 32 \to 2$, Adam, 400 full-batch steps)
 // on $n$ points of the two-moons problem for several $n$, and estimates the true risk on 10,000 fresh points from the
 // same generator.
+//
+// **Try it.** The knobs are in the call: a wider network (`hidden: 128`) can memorise more, a narrower one (`hidden: 4`)
+// less; more `steps` fit the training points harder; more `noise` makes the labels harder to predict at all. For each
+// change, look at the smallest $n$ where the two curves meet: how much data does this model need before its training
+// loss can be trusted?
 Lesson.Section("5. Empirical risk vs true risk");
 
-var risk = BackpropLab.EmpiricalVsTrueRisk();
+var risk = BackpropLab.EmpiricalVsTrueRisk(trainSizes: [8, 16, 32, 64, 128, 256, 1024], hidden: 32, steps: 400, noise: 0.3);
 foreach (var r in risk)
     Console.WriteLine($"n = {r.TrainSize,5}: empirical risk {r.EmpiricalRisk:F3} (error {r.EmpiricalError:P1}), true risk {r.TrueRisk:F3} (error {r.TrueError:P1}), gap {r.Gap:F3}");
 double[] sizes = [.. risk.Select(r => (double)r.TrainSize)];
@@ -373,7 +400,7 @@ Lesson.Show(Charts.Lines([("empirical risk (training loss)", sizes, risk.Select(
               ("true risk (10,000 fresh points)", sizes, risk.Select(r => r.TrueRisk).ToArray())],
     xTitle: "training examples n", yTitle: "mean cross-entropy", logX: true, markers: true, title: "Empirical vs true risk on two moons"));
 
-// With 8 or 16 points the network memorises its training set — zero training errors, a training loss near zero — while
+// With the lesson's settings, with 8 or 16 points the network memorises its training set — zero training errors, a training loss near zero — while
 // its loss on fresh data is far higher. As $n$ grows, the training loss *rises* (memorising gets harder) and the true
 // risk falls — not strictly monotonically, since every $n$ is a different random sample — until the two meet:
 
@@ -409,8 +436,9 @@ Console.WriteLine($"{net.Parameters.Count()} parameters, initial loss {SquaredEr
 // TODO: 50 steps of gradient descent (learning rate 0.05) on SquaredError(); store the last loss in finalLoss.
 double finalLoss = SquaredError().Data;
 
-Exercise.Check("1", finalLoss < 0.05 && Math.Abs(finalLoss - SquaredError().Data) < 0.05,
-    "in each step: var L = SquaredError(); net.ZeroGrad(); L.Backward(); foreach (var p in net.Parameters) p.Data -= 0.05 * p.Grad;");
+Exercise.Check("04-1", finalLoss < 0.05 && Math.Abs(finalLoss - SquaredError().Data) < 0.05,
+    "each of the 50 steps: build the loss, clear the old gradients, backpropagate, then move every parameter a little against its gradient",
+    codeHint: "var L = SquaredError(); net.ZeroGrad(); L.Backward(); foreach (var p in net.Parameters) p.Data -= …;");
 
 // ### Exercise 2: one step further — the gradient with respect to the input
 // Backpropagation does not have to stop at the first layer's weights. Continue the equations of section 3 one step:
@@ -425,8 +453,9 @@ Tensor dX = torch.zeros_like(xb);
 
 var xLeaf = xb.clone().requires_grad_(true);
 BackpropLab.Loss(xLeaf, yb, pb, HiddenActivation.Tanh).backward();
-Exercise.Check("2", dX.shape.SequenceEqual(xb.shape) && (dX - xLeaf.grad!).abs().max().item<double>() < 1e-10,
-    "δ1 has shape [6, 4] and W1 = pb[0] has shape [4, 3], so δ1.matmul(pb[0]) is [6, 3]; don't forget the 1/N in δ2 and ⊙ (1 − A1²) in δ1");
+Exercise.Check("04-2", dX.shape.SequenceEqual(xb.shape) && (dX - xLeaf.grad!).abs().max().item<double>() < 1e-10,
+    "run the forward pass, then the backward equations of section 3 down to δ1; the input is one more affine step below, treated like A1 was: the gradient with respect to a layer's input is δ times the layer's weight",
+    codeHint: "δ1 has shape [6, 4] and W1 = pb[0] has shape [4, 3], so dX = δ1.matmul(pb[0]) is [6, 3]; keep the 1/N in δ2 and ⊙ (1 − A1²) in δ1");
 
 // ### Exercise 3: a bug hunt
 // `MyBackward` below is meant to return $[\partial L/\partial W_1, \partial L/\partial b_1, \partial L/\partial W_2, \partial L/\partial b_2]$ for the
@@ -445,16 +474,26 @@ IReadOnlyList<Tensor> MyBackward(IReadOnlyList<Tensor> q)
 Lesson.Show(BackpropLab.GradCheck(LossB, pb, pNames, analytic: MyBackward));
 
 var myCheck = BackpropLab.GradCheck(LossB, pb, pNames, analytic: MyBackward);
-Exercise.Check("3", myCheck.Passes(1e-7),
-    $"still wrong: {string.Join(", ", myCheck.Entries.Where(e => e.RelativeError > 1e-7).Select(e => e.Name))}. tanh′(z) = 1 − tanh²(z); ∂L/∂b sums δ over the batch (the 1/N is already inside δ2)");
+var wrong = myCheck.Entries.Where(e => e.RelativeError > 1e-7).Select(e => e.Name).ToList();
+string BugIdea(string name) => name switch
+{
+    "W1" or "b1" => "W1 and b1 come from δ1: compare the line that builds δ1 with the activation rule of section 3 (what is tanh′ in terms of tanh?)",
+    "b2" => "b2's gradient: each example's δ2 row already carries its 1/N share — how do the rows combine into one bias gradient?",
+    _ => $"{name}: compare its line with the affine rule of section 3",
+};
+Exercise.Check("04-3", myCheck.Passes(1e-7),
+    wrong.Count == 0 ? "every row passes" : $"still wrong: {string.Join(", ", wrong)}. " + string.Join(" ", wrong.Select(BugIdea).Distinct()),
+    codeHint: "tanh′(z) = 1 − tanh²(z), so the factor is (1 − a1 * a1); ∂L/∂b2 = delta2.sum(dim: 0)");
 
 // ## Takeaways
 // - A computation is a graph; backpropagation visits it once in reverse, and each node multiplies the incoming adjoint
 //   by its local derivative. Adjoints of values used several times add up.
 // - For softmax + cross-entropy, $\partial L/\partial Z = (P - Y)/N$; an affine layer gives $\delta^\top A$ for the weights,
-//   $\sum_i \delta_i$ for the bias and $\delta W$ for its input; an activation multiplies by $\sigma'$ elementwise.
+//   $\sum_i \delta_i$ for the bias and $\delta W$ for its input; an activation $\phi$ multiplies by $\phi'$ elementwise.
+//   The per-example column form $(\hat y - y)h^\top$ of textbooks is the same thing, one row at a time.
 // - A gradient has the shape of what it differentiates — check shapes first.
 // - Finite differences in float64 are the independent referee: relative error ~$10^{-9}$ means right, ~$10^{-2}$ means
 //   a bug, and the failing rows point to where it is.
-// - Backpropagation minimises the empirical risk; the true risk is higher, and the gap shrinks with more data.
+// - Backpropagation minimises the empirical risk; the true risk is higher in expectation, and the gap shrinks with more
+//   data.
 Lesson.Section("Takeaways");

@@ -42,22 +42,24 @@ Lesson.Start("../05-init.ipynb", "05 · Weight initialization and vanishing/expl
 // - initialise TorchSharp layers with `torch.nn.init` and check it against the from-scratch `Init`;
 // - measure activation and gradient statistics through a 30-layer plain network for the default, Xavier and He
 //   initializations, reproducing He et al. (2015);
+// - choose the initialization that matches a network's activation, and check the choice on validation data;
 // - recognise exploding gradients and tame them with gradient-norm clipping.
 //
 // Previous: [04 · Backpropagation](04-backprop.ipynb) · Next: [06 · Regularization](06-regularization.ipynb).
 
 torch.manual_seed(0);
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 var rng = new Rng(0);
 
 // ## 1. Symmetry: why the weights must be random
 //
 // Suppose every weight of a hidden layer starts with the same value. Then every hidden unit $j$ computes the same
-// $h_j = \sigma(\sum_i w x_i + b)$ for every input. Its gradient, from the last notebook, is
-// $\partial L/\partial W_{1,j:} = \delta_{1,j}\,x$ with $\delta_{1,j} = \sigma'(z_j)\sum_k \delta_{2,k} W_{2,kj}$ — and since
+// $h_j = \phi(\sum_i w x_i + b)$ (for any activation $\phi$) for every input. Its gradient, from the last notebook, is
+// $\partial L/\partial W_{1,j:} = \delta_{1,j}\,x$ with $\delta_{1,j} = \phi'(z_j)\sum_k \delta_{2,k} W_{2,kj}$ — and since
 // $z_j$ and the outgoing weights $W_{2,kj}$ are the same for every $j$, so is the gradient. Identical units receive
 // identical updates and stay identical, step after step: a layer of 16 units behaves like a layer of **one**. Nothing
 // in gradient descent can break the tie; random initialization breaks it before training starts. (All-zero weights are
-// the extreme case: with tanh, $h = 0$ and $\delta_1 = (\delta_2 W_2) \odot \sigma' = 0$, so no weight moves at all — only the
+// the extreme case: with tanh, $h = 0$ and $\delta_1 = (\delta_2 W_2) \odot \phi' = 0$, so no weight moves at all — only the
 // output biases learn.)
 //
 // `InitLab.Symmetry` trains a $64 \to 16 \to 10$ tanh network on the 8×8 digits with full-batch SGD, once from constant
@@ -99,9 +101,13 @@ Lesson.Show(Charts.Lines([("constant 0.05", steps, constant.Steps.Select(s => s.
 //
 // | scheme | $\operatorname{Var}(w)$ | designed for | TorchSharp |
 // |---|---|---|---|
-// | Xavier/Glorot (Glorot & Bengio 2010) | $\dfrac{2}{n_\text{in} + n_\text{out}}$ (compromise of forward $1/n_\text{in}$ and backward $1/n_\text{out}$) | linear, tanh, sigmoid | `torch.nn.init.xavier_normal_(w)` |
+// | Xavier/Glorot (Glorot & Bengio 2010) | $\dfrac{2}{n_\text{in} + n_\text{out}}$ (compromise of forward $1/n_\text{in}$ and backward $1/n_\text{out}$) | linear, tanh, sigmoid | `InitLab.Fill(w, InitScheme.XavierNormal)` or `normal_(w, 0, std)` — TorchSharp 0.107's own `xavier_normal_` draws a uniform (measured below) |
+// | LeCun (LeCun et al. 1998) | $\dfrac{1}{n_\text{in}}$ (the forward half of Xavier; equal to Xavier for a square layer) | linear, tanh; SELU (notebook 01) | `normal_(w, 0, 1 / Math.Sqrt(fanIn))` |
 // | He/Kaiming (He et al. 2015) | $\dfrac{2}{n_\text{in}}$ (or $2/n_\text{out}$ for the backward pass) | ReLU | `torch.nn.init.kaiming_normal_(w, nonlinearity: ReLU)` |
 // | PyTorch's `nn.Linear` default | $\dfrac{1}{3\,n_\text{in}}$, from $U(\pm 1/\sqrt{n_\text{in}})$ | — (historical) | what the constructor does |
+// | a fixed scale, e.g. $U(-0.5, 0.5)$ | $\tfrac1{12}$, whatever $n_\text{in}$ is | nothing: with 256 inputs a layer multiplies the variance by $256/12 \approx 21$ | `uniform_(w, -0.5, 0.5)` |
+//
+// (A syllabus that writes Xavier as $\mathcal N(0, 1/n)$ means LeCun's rule; for square layers the two coincide.)
 //
 // The factor 2 in He's rule is exactly the ReLU's $\tfrac12$; in general it is $\text{gain}^2$ with the gain from
 // `calculate_gain` ($\sqrt2$ for ReLU, $5/3$ for tanh, 1 for linear). For a square ReLU layer Xavier gives a factor
@@ -151,16 +157,27 @@ Claim.That("torch's He-initialised weights have the std the scratch formula pred
 // `Parity.Init` compares the arithmetic (gains and fans, exactly), and `InitLab.CompareWithScratch` draws a $[256, 512]$
 // weight with each torch initializer and with the matching scratch one and checks both samples against the formula:
 // the standard deviation within 5 standard errors, the bound for uniforms, and the shape — excess kurtosis $-1.2$ for a
-// uniform, $0$ for a normal. (That last test caught a real bug: TorchSharp 0.106's `xavier_normal_` draws from a
-// *uniform* with the right std. `InitLab.Fill(w, InitScheme.XavierNormal)` draws the normal itself.)
+// uniform, $0$ for a normal. That last test caught a real bug: TorchSharp's `torch.nn.init.xavier_normal_` draws from a
+// *uniform* with the right std (it calls the native `xavier_uniform_`). So the "torch" side of the `xavier_normal_` row
+// is the **course's workaround**, `InitLab.Fill(w, InitScheme.XavierNormal)`, which draws the normal with `normal_`; the
+// cell also measures TorchSharp's own function, so you see the bug rather than take it on trust.
 
 var initParity = Parity.Init();
 var samples = InitLab.CompareWithScratch();
 foreach (var s in samples)
-    Console.WriteLine($"{s.Scheme,-36} expected std {s.ExpectedStd:F5}  torch {s.TorchStd:F5}  scratch {s.ScratchStd:F5}  kurtosis torch {s.TorchExcessKurtosis,5:F2} scratch {s.ScratchExcessKurtosis,5:F2}");
+    Console.WriteLine($"{(s.Scheme == "xavier_normal_" ? "xavier_normal_ (course workaround)" : s.Scheme),-36} expected std {s.ExpectedStd:F5}  torch {s.TorchStd:F5}  scratch {s.ScratchStd:F5}  kurtosis torch {s.TorchExcessKurtosis,5:F2} scratch {s.ScratchExcessKurtosis,5:F2}");
 Claim.That("gains and fans agree exactly", initParity.Agrees(1e-12), $"max |Δ| = {initParity.MaxAbsDiff:E1}");
-Claim.That("every torch and scratch initializer samples the distribution its formula describes", samples.All(s => s.Agrees),
-    $"{samples.Count(s => s.Agrees)}/{samples.Count} agree");
+Claim.That("every torch initializer (the course's workaround for xavier_normal_) and every scratch one samples the distribution its formula describes",
+    samples.All(s => s.Agrees), $"{samples.Count(s => s.Agrees)}/{samples.Count} agree");
+
+// TorchSharp's own xavier_normal_, measured the same way.
+var ownXavier = torch.empty(256, 512);
+using (torch.no_grad()) torch.nn.init.xavier_normal_(ownXavier);
+var centred = ownXavier - ownXavier.mean();
+double ownVar = centred.pow(2).mean().item<float>(), ownKurtosis = centred.pow(4).mean().item<float>() / (ownVar * ownVar) - 3;
+Console.WriteLine($"torch.nn.init.xavier_normal_ itself: std {Math.Sqrt(ownVar):F5} (formula {Init.XavierNormalStd([256, 512]):F5}), excess kurtosis {ownKurtosis:F2}");
+Claim.That("TorchSharp 0.107's own xavier_normal_ has the right std but the shape of a uniform (excess kurtosis near −1.2, not 0)",
+    Math.Abs(Math.Sqrt(ownVar) / Init.XavierNormalStd([256, 512]) - 1) < 0.02 && Math.Abs(ownKurtosis + 1.2) < 0.1, $"kurtosis {ownKurtosis:F2}");
 Lesson.Show(initParity);
 
 // ## 3. Through 30 layers: reproducing He et al. (2015)
@@ -189,6 +206,19 @@ Lesson.Show(Charts.LayerStats([.. reluRuns.Select(r => (Name(r.Init), (IReadOnly
 
 Lesson.Show(Charts.LayerStats([.. reluRuns.Select(r => (Name(r.Init), (IReadOnlyList<double>)r.Layers.Select(l => l.ActivationGradientStd).ToArray()))],
     yTitle: "std of ∂L/∂h_l", logY: true, title: "Backward: gradient std per layer (the gradient flows from layer 30 to layer 1)"));
+
+var tanhRuns = runs.Where(r => r.Nonlinearity == "tanh").ToList();
+var (tanhDefault, tanhXavier, tanhHe) = (Run(InitScheme.Default, "tanh"), Run(InitScheme.XavierNormal, "tanh"), Run(InitScheme.KaimingNormal, "tanh"));
+Claim.That("with tanh the per-layer factor of the activations' std orders default < Xavier < He, and He's stays within 5% of 1",
+    tanhDefault.PerLayerFactor < tanhXavier.PerLayerFactor && tanhXavier.PerLayerFactor < tanhHe.PerLayerFactor && Math.Abs(tanhHe.PerLayerFactor - 1) < 0.05,
+    $"{tanhDefault.PerLayerFactor:F3}, {tanhXavier.PerLayerFactor:F3}, {tanhHe.PerLayerFactor:F3}");
+Lesson.Show(Charts.LayerStats([.. tanhRuns.Select(r => (Name(r.Init), (IReadOnlyList<double>)r.Layers.Select(l => l.ActivationStd).ToArray()))],
+    yTitle: "std of the activations h_l", logY: true, title: "Forward with tanh: activation std per layer, 30 tanh layers"));
+
+// With tanh nothing is zeroed, so every rule does better than with ReLU, in the same order: the default loses the signal
+// fastest, Xavier's rule slowly (tanh compresses a little at every layer), and He's larger weights keep the activations'
+// size — tanh's bound of 1 stops them from growing — while the gradient grows somewhat towards the first layer.
+// (PyTorch's `calculate_gain("tanh")` is $5/3$, between Xavier's 1 and He's $\sqrt2$, to make up for the compression.)
 
 var he = Run(InitScheme.KaimingNormal, "relu");
 var xavier = Run(InitScheme.XavierNormal, "relu");
@@ -250,6 +280,61 @@ Lesson.Show(Charts.LossCurves([("He", trainHe.EpochLosses, null), ("Xavier", tra
 // gradient would throw the weights arbitrarily far.
 Lesson.Section("4. Exploding gradients and gradient clipping");
 
+// ### Try it: match the init to the activation, and judge on validation data
+//
+// The syllabus's rule of thumb — Xavier for tanh, He for ReLU, and never a scale that ignores the layer's size — is a
+// claim about training, so test it there. The cell trains a 12-layer plain network ($64 \to 64 \cdots \to 10$) on the
+// digits with `Trainer.Fit` (the loop of notebook 03), once for each activation and initialization, and compares the
+// **best validation loss** over the epochs (validation: the 25 % of images the network never trains on). PyTorch's
+// default init is in the race too.
+//
+// Knobs to try: `depth` (6 makes everything easier, 20 harder), `activations` (add `"sigmoid"` or `"gelu"`), the list of
+// inits (add `("Xavier, gain 5/3", InitScheme.XavierNormal, 5.0 / 3)` — PyTorch's recommended tanh gain), `epochs`, the
+// learning rate. Look at which runs never leave the chance level $\ln 10 \approx 2.30$, and for the ones that learn,
+// how far apart they end.
+Lesson.Section("Try it: match the init to the activation, and judge on validation data");
+
+// Renamed here, since a C# program declares a name once: Run → Run2.
+int depth = 12, width = 64, epochs = 5;
+Optim optimizer = Optim.Sgd(0.01, momentum: 0.9);
+string[] activations = ["tanh", "relu"];
+(string Name, InitScheme Scheme, double Gain)[] inits = [("default", InitScheme.Default, 1), ("Xavier", InitScheme.XavierNormal, 1), ("He", InitScheme.KaimingNormal, 1)];
+
+var digits = TrainData.From(Digits.Load8x8());
+var (train, validation) = digits.Split(0.25, seed: 0);
+var matched = new List<(string Activation, string Init, History History)>();
+foreach (string activation in activations)
+    foreach (var (initName, scheme, gain) in inits)
+    {
+        torch.manual_seed(0);
+        var model = InitLab.Apply(new PlainDeepNet(depth, width, activation, inputs: 64, outputs: 10), scheme, gain: gain);
+        var history = Trainer.Fit(model, train, validation, new TrainOptions
+        {
+            Epochs = epochs, BatchSize = 32, Optimizer = optimizer, Seed = 0, Progress = Progress.None, ThrowOnDivergence = false,
+        });
+        matched.Add((activation, initName, history));
+    }
+double BestValidation(History h) => h.Epochs.Min(e => e.ValidationLoss ?? double.PositiveInfinity);
+foreach (var m in matched)
+    Console.WriteLine($"{m.Activation,-5} {m.Init,-18} best validation loss {BestValidation(m.History):F3}, validation accuracy at the end {m.History.Last.ValidationAccuracy:P1}");
+History Run2(string activation, string init) => matched.Single(m => m.Activation == activation && m.Init == init).History;
+Claim.That("with PyTorch's default init neither 12-layer net leaves the chance level (best validation loss within 0.02 of ln 10)",
+    activations.All(a => Math.Abs(BestValidation(Run2(a, "default")) - Math.Log(10)) < 0.02),
+    string.Join(", ", activations.Select(a => $"{a} {BestValidation(Run2(a, "default")):F3}")));
+Claim.That("for the ReLU net He's init reaches less than half of Xavier's best validation loss",
+    BestValidation(Run2("relu", "He")) < 0.5 * BestValidation(Run2("relu", "Xavier")),
+    $"He {BestValidation(Run2("relu", "He")):F3}, Xavier {BestValidation(Run2("relu", "Xavier")):F3}");
+Claim.That("the tanh net learns from Xavier's init (best validation loss below 0.5)", BestValidation(Run2("tanh", "Xavier")) < 0.5,
+    $"{BestValidation(Run2("tanh", "Xavier")):F3}");
+Lesson.Show(Charts.LossCurves([.. matched.Select(m => ($"{m.Activation}, {m.Init}", (IReadOnlyList<double>)m.History.Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray(), (IReadOnlyList<double>?)null))],
+    yTitle: "validation loss", title: $"{depth}-layer plain nets on the digits: validation loss per epoch"));
+
+// The default init's factor $\tfrac13$ per layer (with tanh; $\tfrac16$ with ReLU) starves both networks. For ReLU,
+// Xavier's missing factor 2 costs most of the learning, as the 30-layer measurement predicted. For tanh the margin is
+// wider: any gain from about 1 (Xavier) to $\sqrt2$ (He's) keeps the signal, so in this run He's init is no worse there —
+// the match that matters most is the *scale* for the activation, and only ReLU-like units need the factor 2. With one
+// seed and five epochs, differences of a few hundredths between runs that learn are noise; differences of 2× are not.
+
 var exploding = InitLab.SignalThroughDepth(InitScheme.KaimingNormal, scale: 2, width: 128);
 Claim.That("He init ×2 blows the activations up by more than a million over 30 layers", exploding.ActivationRatio > 1e6,
     $"ratio {exploding.ActivationRatio:E2} (2²⁹ ≈ {Math.Pow(2, 29):E1})");
@@ -298,8 +383,9 @@ Lesson.Section("Exercise 1: the fan of a convolution");
 // TODO: He's std = gain / √fan_in with gain √2 for ReLU; fan_in of a conv weight includes the kernel size.
 double heStd = 0;
 
-Exercise.CheckClose("1", heStd, Init.KaimingStd([64, 32, 3, 3], nonlinearity: "relu"), 1e-9,
-    "fan_in = 32·3·3 = 288, so the std is √(2/288)");
+Exercise.CheckClose("05-1", heStd, Init.KaimingStd([64, 32, 3, 3], nonlinearity: "relu"), 1e-9,
+    "each output of a conv sums over C_in·k_h·k_w inputs; He's variance is 2 divided by that fan_in, and you want the standard deviation",
+    codeHint: "double fanIn = 32 * 3 * 3; double heStd = Math.Sqrt(…);");
 
 // ### Exercise 2: He-initialise a network yourself
 // `deep` below is a plain stack of 20 `Linear(128, 128)` + ReLU layers with PyTorch's default initialization. Loop over
@@ -332,8 +418,9 @@ Console.WriteLine($"default init: std after layer 1 {before[0]:F3}, after layer 
 
 var after = ReluStds(deep);
 double ratio = after[^1] / after[0];
-Exercise.Check("2", ratio is > 0.5 and < 2,
-    $"the last layer's std is {ratio:G3}× the first's; use foreach (var m in deep.modules()) if (m is TorchSharp.Modules.Linear lin) {{ ... }} inside using (torch.no_grad())");
+Exercise.Check("05-2", ratio is > 0.5 and < 2,
+    $"the last layer's std is {ratio:G3}× the first's: every Linear layer of the Sequential needs He's weights (for ReLU) and a zero bias; changing weights in place needs no_grad",
+    codeHint: "using (torch.no_grad()) foreach (var m in deep.modules()) if (m is TorchSharp.Modules.Linear lin) { /* kaiming_normal_ on lin.weight, zeros_ on lin.bias! */ }");
 
 // ### Exercise 3: clip by hand
 // `grads` holds the gradients of a small network's parameters after a backward pass on a deliberately huge loss. Write
@@ -352,16 +439,21 @@ var clipped = grads.Select(g => g.clone()).ToList();
 
 torch.nn.utils.clip_grad_norm_(small.parameters(), 1.0);
 double clipDiff = small.parameters().Zip(clipped, (p, c) => (p.grad! - c).abs().max().item<float>()).Max();
-Exercise.Check("3", clipped.Count == grads.Count && clipDiff < 1e-5,
-    $"max |yours − clip_grad_norm_'s| = {clipDiff:E2}; norm = Math.Sqrt(grads.Sum(g => Math.Pow(g.norm().item<float>(), 2))), then g * Math.Min(1, 1 / norm)");
+Exercise.Check("05-3", clipped.Count == grads.Count && clipDiff < 1e-5,
+    $"one norm for all the gradients together — the square root of the sum of every gradient's squared norm — then the same factor min(1, 1/norm) for each (max |yours − clip_grad_norm_'s| = {clipDiff:E2})",
+    codeHint: "double norm = Math.Sqrt(grads.Sum(g => Math.Pow(g.norm().item<float>(), 2))); then grads.Select(g => g * …)");
 
 // ## Takeaways
 // - Equal initial weights make equal units forever: random initialization breaks the symmetry.
 // - A layer multiplies the signal's variance by $n_\text{in}\operatorname{Var}(w)$ (halved by a ReLU); over many layers any
-//   factor but 1 vanishes or explodes geometrically — forwards and backwards.
-// - Xavier ($2/(n_\text{in}+n_\text{out})$) suits tanh and linear layers; He ($2/n_\text{in}$) suits ReLU. In TorchSharp:
-//   `torch.nn.init.xavier_normal_`, `kaiming_normal_` — in place, under `no_grad`.
+//   factor but 1 vanishes or explodes geometrically — forwards and backwards. A fixed scale that ignores $n_\text{in}$
+//   cannot be right for every layer size.
+// - Xavier ($2/(n_\text{in}+n_\text{out})$; LeCun's $1/n_\text{in}$ for square layers) suits tanh and linear layers; He
+//   ($2/n_\text{in}$) suits ReLU. In TorchSharp 0.107: `kaiming_normal_` and `xavier_uniform_` work as documented, but
+//   `xavier_normal_` draws a uniform — use `InitLab.Fill(w, InitScheme.XavierNormal)` or `normal_(w, 0, std)`; all in
+//   place, under `no_grad`.
 // - Through 30 ReLU layers He keeps the signal's scale, Xavier loses $1/\sqrt2$ per layer, and the 30-layer net only
-//   learns from He's init (He et al. 2015).
+//   learns from He's init (He et al. 2015). Trained and judged on validation, the default init stalls deep nets of
+//   either activation, ReLU needs He's factor 2, tanh is content with Xavier.
 // - `clip_grad_norm_` caps the length of an exploding gradient without changing its direction — a safety net, not a cure.
 Lesson.Section("Takeaways");
