@@ -292,18 +292,18 @@ Claim.That("with clipping, the vanilla RNN learns to carry the bit across 30 ste
 Claim.That("in the same 6 epochs the LSTM, with PyTorch's default initialization, is still near chance (below 65 %)", lstmAccuracy < 0.65, $"{lstmAccuracy:P1}");
 
 // A surprise worth understanding rather than hiding: here the **vanilla RNN wins**. Its gradients do vanish over
-// time, but this task needs a single bit and an input of exactly $\pm 1$, so with clipping and Adam it finds a
-// recurrent weight near the edge of stability that holds the bit — section 3's chart showed that gradients survive
-// around scale 1. The LSTM starts with every gate bias at 0, so its forget gate is $\sigma(0) = 0.5$ — it *halves* the
-// cell each step, and $0.5^{29}$ of the first value is left at the end; it must learn to open the forget gate before
-// anything reaches the loss. That is why practitioners initialize the forget-gate bias to 1 or more (Jozefowicz et al.,
+// time, but this task needs a single bit and an input of exactly $\pm 1$, and with clipping and Adam it finds
+// recurrent weights that hold the bit — section 3's chart showed that gradients survive when the recurrent weights
+// are near scale 1. PyTorch initializes the LSTM's weights and biases near 0 ($U(-1/\sqrt H, 1/\sqrt H)$), so its
+// forget gate starts around $\sigma(0) = 0.5$ — it roughly *halves* the cell each step, leaving about $0.5^{29}$ of the
+// first value at the end; it must learn to open the forget gate before much signal reaches the loss. That is why practitioners initialize the forget-gate bias to 1 or more (Jozefowicz et al.,
 // 2015), and why LSTMs pay off on tasks with many things to remember over long, noisy spans (language), not on one
 // clean bit. Gates make long memory *learnable*, not automatic.
 //
 // ### Try it: how far back can each cell remember?
 // Change `tryLength` (the distance the bit must travel), `tryKind` (`"RNN"`, `"LSTM"` or `"GRU"`), `tryHidden` or
 // `tryEpochs` and rerun (several seconds). Look for: the length at which the RNN falls to chance; how many epochs the
-// LSTM needs at length 10 and at 30; whether the GRU (whose update gate also starts at 0.5) behaves like the LSTM;
+// LSTM needs at length 10 and at 30; whether the GRU (whose update gate also starts near 0.5) behaves like the LSTM;
 // what removing the clipping (`ClipGradNorm = null`) does to the RNN.
 Lesson.Section("Try it: how far back can each cell remember?");
 
