@@ -1,4 +1,4 @@
-// 06 · Regularization: fitting the data without memorising it — this lesson as a .NET file-based app: it runs without a notebook kernel.
+// 06 · Regularization: fitting the data without memorizing it — this lesson as a .NET file-based app: it runs without a notebook kernel.
 // Generated from notebooks/06-regularization.ipynb by `notebooks/run --apps --write`: edit the notebook, not this file.
 //
 // Run:     dotnet run notebooks/apps/06-regularization.cs    (first run restores and builds; add -c Release for optimized code, as CI runs it)
@@ -7,6 +7,7 @@
 //          COURSE_HEADLESS=1 makes a failing exercise check throw instead of printing ❌.
 #:package TorchSharp-cpu@0.107.0
 #:package Plotly.NET@6.0.0
+#:package Plotly.NET.CSharp@0.14.0
 #:package Microsoft.ML.DataView@6.0.0
 #:package System.Numerics.Tensors@10.0.11
 #:project ../../src/DeepLearning.Course
@@ -25,21 +26,23 @@ using DeepLearning.Course;
 using TorchSharp;
 using static TorchSharp.torch;
 
-Lesson.Start("../06-regularization.ipynb", "06 · Regularization: fitting the data without memorising it");
+Lesson.Start("../06-regularization.ipynb", "06 · Regularization: fitting the data without memorizing it");
 
-// # 06 · Regularization: fitting the data without memorising it
+// # 06 · Regularization: fitting the data without memorizing it
 //
-// A network with enough weights can memorise any training set — including its noise. What we want is a network that does
-// well on data it has **not** seen. Regularization is everything we do to close the gap between the two: penalise large
+// A network with enough weights can memorize any training set — including its noise. What we want is a network that does
+// well on data it has **not** seen. Regularization is everything we do to close the gap between the two: penalize large
 // weights (L2) or non-zero ones (L1), randomly silence units while training (dropout), stop before the network starts
-// memorising (early stopping), and show it more varied data than we have (augmentation). This notebook measures each of
+// memorizing (early stopping), and show it more varied data than we have (augmentation). This notebook measures each of
 // them on the same small problem, so you can see what each one buys and what it costs.
 //
 // **Objectives** — by the end of this notebook you can:
 // - recognise underfitting and overfitting from training and validation curves, and measure the generalization gap;
-// - write the L1 and L2 penalties and their gradients, explain why L1 makes weights exactly zero and L2 only shrinks
-//   them, and tell weight decay from an L2 penalty in Adam (AdamW);
-// - explain inverted dropout, why it behaves differently in `train()` and `eval()` mode, and choose its rate $p$;
+// - write the L1 and L2 penalties and their gradients; explain why L2 only shrinks weights, why plain (sub)gradient
+//   steps on L1 leave weights *hovering* near 0, and how a soft-threshold step makes them exactly 0; tell weight decay
+//   from an L2 penalty in Adam (AdamW);
+// - explain inverted dropout, show that it is the same model as the classic "scale at test time" version, why it
+//   behaves differently in `train()` and `eval()` mode, and choose its rate $p$ on the validation set;
 // - train with early stopping that restores the best weights, and with data augmentation;
 // - check each from-scratch piece against TorchSharp.
 //
@@ -50,13 +53,14 @@ var rng = new Rng(0);
 
 // ## 1. Underfitting and overfitting
 //
-// We train on the **expected risk** we cannot see through the **empirical risk** we can: the mean loss on the training
-// set. The difference between the loss on new data and the training loss is the *generalization gap*:
+// We want a low **true risk** — the expected loss over the whole data distribution ([notebook 04](04-backprop.ipynb))
+// — but we can only measure the **empirical risk**, the mean loss on the training set. The difference between the two
+// is the **generalization gap**; the validation loss is our estimate of the true risk:
 //
 // $$\text{gap} = \underbrace{\mathbb{E}_{(x,y)\sim\mathcal{D}}\,\ell(f(x), y)}_{\text{estimated by the validation loss}} \;-\; \underbrace{\tfrac{1}{N}\textstyle\sum_{i=1}^{N} \ell(f(x_i), y_i)}_{\text{training loss}}$$
 //
-// - **Underfitting**: the model cannot even fit the training set — both losses are high, the gap is small. More
-//   capacity or more training helps.
+// - **Underfitting**: the model does not fit even the training set — both losses are high, the gap is small. Two
+//   causes: too little capacity, or too little training (stopping long before the loss has come down).
 // - **Overfitting**: the training loss keeps falling towards 0 while the validation loss stops falling and *rises*; the
 //   gap grows. The network has started to fit the particular examples (and their noise) rather than the pattern.
 //
@@ -100,9 +104,13 @@ var big = Record("64→128→128→10", bigNet);
 var bigVal = bigHistory.LossCurve().Validation!;
 int bigBest = Array.IndexOf(bigVal, bigVal.Min()) + 1;
 Console.WriteLine($"large net: lowest validation loss {bigVal.Min():F3} at epoch {bigBest}, {bigVal[^1]:F3} at epoch 60");
+var firstEpoch = bigHistory.Epochs[0];
+Claim.That("after its first epoch (3 steps) the large network underfits too: training loss still > 1, validation within 0.3 of it",
+    firstEpoch.TrainLoss > 1 && Math.Abs(firstEpoch.ValidationLoss!.Value - firstEpoch.TrainLoss) < 0.3,
+    $"epoch 1: training {firstEpoch.TrainLoss:F3}, validation {firstEpoch.ValidationLoss:F3}");
 Claim.That("the 2-unit network underfits: it cannot fit even the training set (training accuracy < 60 %)",
     tiny.Train.Accuracy < 0.6, $"training accuracy {tiny.Train.Accuracy:P1}, validation {tiny.Val.Accuracy:P1}");
-Claim.That("the large network memorises the training set (100 % training accuracy, training loss < 0.02)",
+Claim.That("the large network memorizes the training set (100 % training accuracy, training loss < 0.02)",
     big.Train.Accuracy == 1 && big.Train.Loss < 0.02, $"accuracy {big.Train.Accuracy:P1}, loss {big.Train.Loss:F4}");
 Claim.That("…and overfits: its validation loss bottoms out in the first half of training and ends ≥ 10 % above that minimum",
     bigBest <= 30 && bigVal[^1] >= 1.1 * bigVal.Min(), $"minimum {bigVal.Min():F3} at epoch {bigBest}, final {bigVal[^1]:F3}");
@@ -116,19 +124,34 @@ Lesson.Show(Charts.LossCurves([("64→2→10", tinyHistory.LossCurve().Train, ti
 // punishes confident mistakes hard) grows while accuracy stagnates. The rest of the notebook tries to pull that
 // validation curve down without giving up the large network's capacity.
 //
+// The large network also shows the *other* kind of underfitting: after its first epoch (three steps of Adam) both its
+// losses are still high and close together. Underfitting is not only "too small a model" — it is also "not trained
+// enough yet".
+//
 // ## 2. Weight penalties: L2 and L1
 //
 // Add a penalty on the weights $w$ (not the biases) to the data loss $L$:
 //
 // $$\tilde L_{\text{L2}} = L + \frac{\lambda}{2}\sum_j w_j^2, \qquad \frac{\partial \tilde L_{\text{L2}}}{\partial w_j} = \frac{\partial L}{\partial w_j} + \lambda w_j$$
 //
-// $$\tilde L_{\text{L1}} = L + \lambda\sum_j |w_j|, \qquad \frac{\partial \tilde L_{\text{L1}}}{\partial w_j} = \frac{\partial L}{\partial w_j} + \lambda\,\operatorname{sign}(w_j)$$
+// $$\tilde L_{\text{L1}} = L + \lambda\sum_j |w_j|, \qquad \frac{\partial \tilde L_{\text{L1}}}{\partial w_j} = \frac{\partial L}{\partial w_j} + \lambda\,\operatorname{sign}(w_j) \quad (w_j \ne 0)$$
 //
 // L2's pull is proportional to the weight: large weights shrink fast, small ones barely move, so nothing becomes exactly
-// 0. L1's pull has the same size $\lambda$ for every non-zero weight, so a weight whose data gradient is weaker than
-// $\lambda$ is pushed all the way to zero — L1 produces **sparse** weights (Tibshirani's lasso, 1996). With plain SGD,
-// the L2 term turns the update into $w \leftarrow w - \eta(\nabla L + \lambda w) = (1-\eta\lambda)\,w - \eta \nabla L$:
+// 0. With plain SGD the L2 term turns the update into $w \leftarrow w - \eta(\nabla L + \lambda w) = (1-\eta\lambda)\,w - \eta \nabla L$:
 // every step first *decays* the weight by a factor $(1 - \eta\lambda)$, hence the name **weight decay**.
+//
+// L1's pull has the same size $\lambda$ for every non-zero weight, however small. So a weight whose data gradient is
+// weaker than $\lambda$ is pulled towards 0 at a constant rate — L1's optimum is **sparse** (Tibshirani's lasso, 1996):
+// many weights are exactly 0 *at the minimum*. Whether your optimizer lands on those zeros is another matter. $|w|$ has
+// no derivative at 0, and a plain gradient step moves a weight by $\eta\lambda$ whatever its size: a weight at
+// $0.001$ with $\eta\lambda = 0.0025$ jumps to $-0.0015$, then back. Subgradient descent leaves the useless weights
+// **hovering** around 0 within about $\eta\lambda$, never at 0. The fix is to treat the penalty exactly instead of
+// through its gradient — the **proximal** or **soft-threshold** step, applied after the data-gradient step:
+//
+// $$w \leftarrow \operatorname{sign}(w)\,\max\big(|w| - \eta\lambda,\ 0\big).$$
+//
+// It shrinks every weight by $\eta\lambda$ and sets the ones that would cross 0 to exactly 0. Lasso solvers work this
+// way (ISTA; scikit-learn's coordinate descent applies the same threshold one weight at a time).
 //
 // **From scratch** (`src/DeepLearning.Scratch/Regularization.cs`): the forward is the penalty's value, the backward adds
 // its gradient to each parameter's `Grad`, after the data loss's backward, as autograd accumulates:
@@ -155,7 +178,7 @@ Claim.That("scratch and TorchSharp agree on the L1 and L2 penalties and their gr
 
 var someNet = new Mlp([64, 8, 10]);
 var netWeights = TorchRegularization.Weights(someNet);
-Console.WriteLine($"penalised: {string.Join(", ", someNet.named_parameters().Where(p => p.name.EndsWith("weight")).Select(p => p.name))} — biases are left out");
+Console.WriteLine($"penalized: {string.Join(", ", someNet.named_parameters().Where(p => p.name.EndsWith("weight")).Select(p => p.name))} — biases are left out");
 Console.WriteLine($"L2 penalty with λ = 0.01: {TorchRegularization.L2(netWeights, 0.01).item<float>():F5}");
 Lesson.Show(l2Parity);
 
@@ -172,19 +195,91 @@ Claim.That("SGD's and Adam's weight_decay are exactly an L2 penalty (λ/2)‖θ�
 Claim.That("AdamW is not Adam with weight_decay (|Δθ| > 0.01) — it is Adam after the shrink θ ← θ(1 − lr·λ)",
     decay[2].MaxParamDiff > 1e-2 && decay[3].MaxParamDiff < 1e-5, $"{decay[2].MaxParamDiff:E1} vs {decay[3].MaxParamDiff:E1}");
 
-// (Remember from the pitfalls: TorchSharp's `AdamW` defaults to `weight_decay = 0`, PyTorch's to 0.01 — pass it.)
+// (Notebook 03 noted that TorchSharp's `AdamW` defaults to `weight_decay = 0`, where PyTorch's defaults to 0.01 —
+// pass it.)
 //
-// ### L1 makes zeros, L2 does not
+// ### Zeros from L1: subgradient steps vs the soft-threshold step
 //
-// `RegularizationExperiments.L1VsL2` fits a linear model with 20 inputs of which only 3 matter, three times: without a
-// penalty, with L1 and with L2 (λ = 0.05), and counts the weights with $|w| < 10^{-3}$:
-Lesson.Section("L1 makes zeros, L2 does not");
+// A linear model with 20 inputs of which only the first 3 matter (`RegularizationExperiments.SparseLinearData`), fitted
+// by full-batch gradient descent with a **constant** learning rate and L1 with $\lambda = 0.05$, twice: once with the
+// penalty's subgradient added to the loss (what `loss + λ·Σ|w|` and `backward()` give you), once with the
+// soft-threshold step after each plain gradient step. The whole loop is in the cell — change `lr`, `lambda` or `steps`
+// and rerun:
+Lesson.Section("Zeros from L1: subgradient steps vs the soft-threshold step");
+
+var (xSparse, ySparse) = RegularizationExperiments.SparseLinearData(features: 20, informative: 3, n: 200, seed: 0);
+
+// Full-batch gradient descent on MSE + λ·Σ|w|, the gradients written out (notebook 04); proximal: soft-threshold
+// after each data-gradient step instead of adding λ·sign(w) to the gradient.
+double[] FitL1(double lr, double lambda, int steps, bool proximal)
+{
+    var w = torch.zeros(20, 1);
+    var b = torch.zeros(1);
+    using var noGrad = torch.no_grad();
+    for (int t = 0; t < steps; t++)
+    {
+        using var scope = torch.NewDisposeScope();
+        var residual = xSparse.matmul(w) + b - ySparse;                // ∂MSE/∂prediction = 2·residual / n
+        var gradW = 2 * xSparse.t().matmul(residual) / xSparse.shape[0];
+        if (!proximal) gradW = gradW + lambda * w.sign();              // the subgradient of λ·Σ|w| (sign(0) = 0)
+        var next = w - lr * gradW;
+        if (proximal) next = next.sign() * (next.abs() - lr * lambda).clamp_min(0);   // soft-threshold: exact zeros
+        (w, b) = (next.MoveToOuterDisposeScope(), (b - lr * 2 * residual.mean()).MoveToOuterDisposeScope());
+    }
+    return [.. w.squeeze(1).data<float>().ToArray().Select(v => (double)v)];
+}
+
+double lr = 0.05, lambda = 0.05;
+int steps = 300;
+var subgradient = FitL1(lr, lambda, steps, proximal: false);
+var soft = FitL1(lr, lambda, steps, proximal: true);
+string Describe(double[] w) =>
+    $"exactly 0: {w.Count(v => v == 0),2} of 20, |w| < 1e-3: {w.Count(v => Math.Abs(v) < 1e-3),2}, largest useless |w| {w.Skip(3).Max(Math.Abs):E1}, w[0..3] = {string.Join(", ", w.Take(3).Select(v => v.ToString("F2")))}";
+Console.WriteLine($"subgradient    {Describe(subgradient)}");
+Console.WriteLine($"soft-threshold {Describe(soft)}    (lr·λ = {lr * lambda:G3})");
+Claim.That("with a constant learning rate, subgradient L1 leaves no weight at exactly 0 — the useless ones hover within a few lr·λ of 0",
+    subgradient.Count(v => v == 0) == 0 && subgradient.Skip(3).Max(Math.Abs) < 3 * lr * lambda,
+    $"{subgradient.Count(v => v == 0)} exact zeros, largest useless |w| {subgradient.Skip(3).Max(Math.Abs):E1} vs lr·λ = {lr * lambda:G3}");
+Lesson.Show(Claim.That("the soft-threshold step sets at least 15 of the 17 useless weights to exactly 0 and keeps the 3 informative ones",
+    soft.Skip(3).Count(v => v == 0) >= 15 && soft.Take(3).All(v => Math.Abs(v) > 1),
+    $"{soft.Skip(3).Count(v => v == 0)} useless weights at 0; w[0..3] = {string.Join(", ", soft.Take(3).Select(v => v.ToString("F2")))}"));
+
+// **The λ path.** Sweep $\lambda$ on a log scale, fit with the soft-threshold step each time, and draw every weight
+// against $\lambda$ — the classic *regularization path*. Under L1 the weights leave the race one by one, each hitting
+// exactly 0 at its own $\lambda$; the three informative weights survive longest. Under L2 (ridge) the same weights only
+// shrink smoothly and none reaches 0 (for this linear model ridge has a closed form, $w = (X^\top X/n + \lambda I)^{-1}X^\top y/n$,
+// up to the factor 2 of the MSE's gradient, so no loop is needed):
+
+double[] lambdas = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
+var l1Path = lambdas.Select(l => FitL1(lr, l, steps, proximal: true)).ToArray();
+// Ridge in closed form on centered data: the minimizer of mean((Xw − y)²) + (λ/2)‖w‖² solves (2XᵀX/n + λI)w = 2Xᵀy/n.
+var (xc, yc) = (xSparse - xSparse.mean([0]), ySparse - ySparse.mean());
+var l2Path = lambdas.Select(l => torch.linalg.solve(2 * xc.t().matmul(xc) / 200 + l * torch.eye(20), 2 * xc.t().matmul(yc) / 200)
+    .squeeze(1).data<float>().ToArray().Select(v => (double)v).ToArray()).ToArray();
+int[] nonZero = [.. l1Path.Select(w => w.Count(v => v != 0))];
+Console.WriteLine($"non-zero L1 weights along the path: {string.Join(", ", lambdas.Select((l, i) => $"λ {l}: {nonZero[i]}"))}");
+Claim.That("along the L1 path the number of non-zero weights never grows with λ, and drops from ≥ 15 to 3 or fewer",
+    nonZero.Zip(nonZero.Skip(1)).All(p => p.Second <= p.First) && nonZero[0] >= 15 && nonZero[^1] <= 3, string.Join(" → ", nonZero));
+Claim.That("no ridge (L2) weight is exactly 0 anywhere on its path", l2Path.All(w => w.All(v => v != 0)),
+    $"smallest |w| on the path {l2Path.Min(w => w.Min(Math.Abs)):E1}");
+Lesson.Show(Charts.Lines([.. Enumerable.Range(0, 6).Select(j => ($"L1 w{j}{(j < 3 ? " (informative)" : "")}", (IReadOnlyList<double>)lambdas, (IReadOnlyList<double>)[.. l1Path.Select(w => w[j])])),
+              .. Enumerable.Range(0, 6).Select(j => ($"L2 w{j}", (IReadOnlyList<double>)lambdas, (IReadOnlyList<double>)[.. l2Path.Select(w => w[j])]))],
+    xTitle: "λ", yTitle: "weight", logX: true, markers: true, title: "Regularization paths of the first six weights: L1 hits exactly 0, L2 only shrinks"));
+
+// ### The ready-made comparison, and its schedule
+//
+// `RegularizationExperiments.L1VsL2` fits the same 20-input model three times — no penalty, L1 and L2 ($\lambda = 0.05$)
+// — with plain `torch.optim.SGD` and the penalty in the loss, and counts the weights with $|w| < 10^{-3}$. One detail you
+// would miss without reading its code: it **anneals the learning rate to 0 with a cosine schedule** over its 300 steps.
+// That, not L1 alone, is why its hovering weights end below $10^{-3}$: the hops shrink with $\eta$. With the constant
+// $\eta = 0.05$ above they stay about $\eta\lambda = 2.5\cdot10^{-3}$ wide.
+Lesson.Section("The ready-made comparison, and its schedule");
 
 var sparsity = RegularizationExperiments.L1VsL2();
 foreach (var run in sparsity)
     Console.WriteLine($"{run.Penalty,-5} weights ≈ 0: {run.SparseFraction:P0}   training MSE {run.DataLoss:F4}   w[0..3] = {string.Join(", ", run.Weights.Take(3).Select(w => w.ToString("F2")))}");
 var (none, l1, l2) = (sparsity[0], sparsity[1], sparsity[2]);
-Claim.That("L1 sets at least 70 % of the weights to (almost) exactly 0; L2 and no penalty at most 30 %",
+Claim.That("with the annealed learning rate, L1 brings at least 70 % of the weights below 10⁻³; L2 and no penalty at most 30 %",
     l1.SparseFraction >= 0.7 && l2.SparseFraction <= 0.3 && none.SparseFraction <= 0.3,
     $"L1 {l1.SparseFraction:P0}, L2 {l2.SparseFraction:P0}, none {none.SparseFraction:P0}");
 Claim.That("the informative weights survive L1 (|w₀| > 1.5), and both penalties cost some training fit",
@@ -193,13 +288,15 @@ Claim.That("the informative weights survive L1 (|w₀| > 1.5), and both penaltie
 Lesson.Show(Charts.Histograms([.. sparsity.Select(r => (r.Penalty, (IReadOnlyList<double>)r.Weights))], bins: 30, xTitle: "weight",
     title: "Trained weights of a 20-input linear model (3 informative inputs)"));
 
-// The L1 histogram is a spike at 0 plus the three useful weights; the L2 histogram is the unpenalised one pulled towards 0
-// but spread out. L1 is a feature selector; L2 is a smoother.
+// The L1 histogram is a spike at 0 plus the three useful weights; the L2 histogram is the unpenalized one pulled towards 0
+// but spread out. L1 selects features; L2 smooths. (A spike *at* 0 here means $|w| < 10^{-3}$, not $w = 0$ — the
+// soft-threshold loop above is what makes exact zeros.)
 //
 // ### L2 on the overfitting network
 //
 // Now the large digits network again, from the same start, with `TrainOptions.L2 = 0.01` (the Trainer adds
-// $(\lambda/2)\sum w^2$ over the weights to every step's loss):
+// $(\lambda/2)\sum w^2$ over the weights to every step's loss). Note what that is with Adam: the *coupled* penalty of
+// the previous section, not weight decay — AdamW is in the Try-it below:
 Lesson.Section("L2 on the overfitting network");
 
 var l2Net = Net();
@@ -228,7 +325,7 @@ Lesson.Show(Charts.Histograms([("no penalty", bigNet.Linears[1].weight.ToNDArray
 // **From scratch** (`src/DeepLearning.Scratch/Layers/Dropout.cs`, `Dropout.Forward`):
 //
 // ```csharp
-// if (!train || p == 0) return (x.Clone(), new DropoutCache<T>(null));   // eval: identity
+// if (p == 0) return (x.Clone(), new DropoutCache<T>(null));   // nothing to drop (in eval mode DropoutLayer skips this: identity)
 // var mask = x.ZerosLike();
 // T scale = T.One / T.CreateChecked(1 - p);
 // for (int i = 0; i < mask.Length; i++)
@@ -254,31 +351,42 @@ Claim.That("in training ≈ p of the outputs are 0 and survivors are 1/(1 − p)
     $"{trainStats.ZeroFraction:P1} zeros, kept {trainStats.KeptValue}, mean {trainStats.Mean:F3}; eval mean {evalStats.Mean}");
 Lesson.Show(dropParity);
 
-// Now sweep $p$ on the large network (dropout after each hidden layer). $p = 0.5$ is Srivastava et al.'s default for
-// hidden units; $p = 0.8$ silences four units in five.
+// Now sweep $p$ on the large network (dropout after each hidden layer), from 0 to 0.9. $p = 0.5$ is Srivastava et
+// al.'s default for hidden units; $p = 0.9$ silences nine units in ten. Every run starts from the same weights. The
+// question is which $p$ gives the lowest **validation** loss — the training loss alone cannot tell "regularized" from
+// "crippled":
 
+double[] ps = [0, 0.2, 0.4, 0.6, 0.8, 0.9];
 var dropNets = new Dictionary<double, Mlp> { [0] = bigNet };
-foreach (double p in new[] { 0.5, 0.8 })
+foreach (double p in ps.Skip(1))
 {
     dropNets[p] = Net(dropout: p);
     Trainer.Fit(dropNets[p], small, val, options);
     Record($"dropout p = {p}", dropNets[p]);
 }
-var dropRows = new[] { 0.0, 0.5, 0.8 }.Select(p => results.First(r => r.Name == (p == 0 ? "64→128→128→10" : $"dropout p = {p}"))).ToArray();
+var dropRows = ps.Select(p => results.First(r => r.Name == (p == 0 ? "64→128→128→10" : $"dropout p = {p}"))).ToArray();
+double[] trainLoss = [.. dropRows.Select(r => r.Train.Loss)], valLoss = [.. dropRows.Select(r => r.Val.Loss)];
 double[] gaps = [.. dropRows.Select(r => r.Val.Loss - r.Train.Loss)];
-Claim.That("the generalization gap shrinks as p grows", gaps[0] > gaps[1] && gaps[1] > gaps[2], $"gap {string.Join(" → ", gaps.Select(g => g.ToString("F3")))} for p = 0, 0.5, 0.8");
-Claim.That("p = 0.5 lowers the final validation loss by ≥ 10 % relative to no dropout",
-    dropRows[1].Val.Loss <= 0.9 * dropRows[0].Val.Loss, $"{dropRows[0].Val.Loss:F3} → {dropRows[1].Val.Loss:F3}");
-Claim.That("p = 0.8 is too much: its training loss is the highest of the three (it starts to underfit)",
-    dropRows[2].Train.Loss > dropRows[1].Train.Loss && dropRows[2].Train.Loss > dropRows[0].Train.Loss,
-    $"training loss {string.Join(", ", dropRows.Select(r => r.Train.Loss.ToString("F3")))}");
-Lesson.Show(Charts.Bars(["p = 0", "p = 0.5", "p = 0.8"], [("training loss", dropRows.Select(r => r.Train.Loss).ToArray()), ("validation loss", dropRows.Select(r => r.Val.Loss).ToArray())],
-    xTitle: "dropout", yTitle: "loss (eval mode)", title: "Dropout: the gap closes as p grows, until the network underfits"));
+int bestP = Array.IndexOf(valLoss, valLoss.Min());
+Claim.That("the generalization gap shrinks at every step up in p", gaps.Zip(gaps.Skip(1)).All(g => g.Second < g.First),
+    $"gap {string.Join(" → ", gaps.Select(g => g.ToString("F3")))} for p = {string.Join(", ", ps)}");
+Claim.That("the validation loss is U-shaped in p: its minimum is inside the grid, ≥ 10 % below no dropout",
+    bestP > 0 && bestP < ps.Length - 1 && valLoss[bestP] <= 0.9 * valLoss[0], $"lowest {valLoss[bestP]:F3} at p = {ps[bestP]}, {valLoss[0]:F3} at p = 0");
+Claim.That("p = 0.8 is too much: its validation loss is above the best p's by ≥ 20 %, and p = 0.9 underfits (training accuracy < 90 %)",
+    valLoss[Array.IndexOf(ps, 0.8)] >= 1.2 * valLoss[bestP] && dropRows[^1].Train.Accuracy < 0.9,
+    $"validation {valLoss[Array.IndexOf(ps, 0.8)]:F3} at p = 0.8 vs {valLoss[bestP]:F3}; p = 0.9 training accuracy {dropRows[^1].Train.Accuracy:P1}");
+Lesson.Show(Charts.Lines([("training loss", ps, trainLoss), ("validation loss", ps, valLoss)], xTitle: "dropout p", yTitle: "loss after 60 epochs (eval mode)",
+    logY: true, markers: true, title: "Dropout: the gap closes as p grows; past the validation minimum the network underfits"));
+
+// Read the two curves together. The training loss rises with every step in $p$ — that alone says nothing about
+// whether $p$ is good. The validation loss falls, bottoms out, and rises again: beyond the minimum the network is so
+// thinned during training that it no longer fits even the training set well (at $p = 0.9$ it has clearly lost accuracy
+// on the 150 images it sees). Choose $p$ where the *validation* curve is lowest.
 
 // **Train vs eval mode matters.** A network with dropout gives a different answer every time in training mode — forgetting
 // `model.eval()` before predicting is a classic bug (the Trainer's `Evaluate` and `Predict` switch for you):
 
-var net05 = dropNets[0.5];
+var net05 = dropNets[0.4];
 var probe = val.X.narrow(0, 0, 5);
 net05.train();
 var (t1, t2) = (net05.forward(probe), net05.forward(probe));
@@ -287,6 +395,30 @@ var (e1, e2) = (net05.forward(probe), net05.forward(probe));
 double trainDiff = (t1 - t2).abs().max().item<float>(), evalDiff = (e1 - e2).abs().max().item<float>();
 Claim.That("in train() mode two passes over the same input differ; in eval() mode they are identical",
     trainDiff > 1e-3 && evalDiff == 0, $"max |Δlogit|: train {trainDiff:F3}, eval {evalDiff}");
+
+// ### Classic dropout is the same model
+//
+// The original paper (and some textbooks) describe dropout the other way round: in training, multiply by the mask
+// *without* scaling; at test time, keep every unit but multiply its output by the keep probability $1 - p$. Inverted
+// dropout moves that factor into training ($\times 1/(1-p)$) so that evaluation needs nothing. The two are one model
+// with its next layer's weights rescaled: classic dropout feeding weights $W$ computes exactly what inverted dropout
+// feeding $(1-p)\,W$ computes, in training (same mask) and at test time. Check it on the trained network's first hidden
+// layer and the layer after it:
+Lesson.Section("Classic dropout is the same model");
+
+double pc = 0.4;
+var lin1 = dropNets[pc].Linears[1];                                // the layer after the first dropout
+Tensor h, keep;
+using (torch.no_grad()) h = torch.nn.functional.relu(dropNets[pc].Linears[0].forward(probe));
+torch.manual_seed(5);
+keep = (torch.rand_like(h) >= pc).to_type(ScalarType.Float32);   // one mask, shared by both versions
+var wInverted = lin1.weight.detach();
+var wClassic = wInverted / (1 - pc);                               // the classic version's weights W, with (1 − p)·W = wInverted
+Tensor Next(Tensor a, Tensor w) => a.matmul(w.t()) + lin1.bias!.detach();
+double trainGap = (Next(h * keep / (1 - pc), wInverted) - Next(h * keep, wClassic)).abs().max().item<float>();
+double evalGap = (Next(h, wInverted) - Next(h * (1 - pc), wClassic)).abs().max().item<float>();
+Lesson.Show(Claim.That("classic dropout (scale by 1 − p at test time) with weights W/(1 − p) equals inverted dropout with W, in training and in evaluation",
+    trainGap < 1e-4 && evalGap < 1e-4, $"max |Δ| train {trainGap:E1}, eval {evalGap:E1}"));
 
 // ## 4. Early stopping
 //
@@ -325,7 +457,7 @@ Lesson.Show(Charts.LossCurves(esCurve.Train, esCurve.Validation, bestEpoch: esHi
 //
 // The best regularizer is more data. When we cannot collect it, we can often *manufacture* it: transformations that
 // don't change the label — here, shifting a digit by up to one pixel in each direction — give the network a slightly
-// different training set every epoch, so memorising individual images stops paying off. `Augment.RandomShift(1)` pads
+// different training set every epoch, so memorizing individual images stops paying off. `Augment.RandomShift(1)` pads
 // each image of a batch with zeros and crops it at a random offset; the Trainer applies it to training batches only
 // (`TrainOptions.Augment`), never to validation. It needs images, so we view the rows as $1 \times 8 \times 8$ and put a
 // `Flatten` in front of the same network:
@@ -342,7 +474,7 @@ Lesson.Show(Charts.ImageGrid(torch.cat([originals, shifted], 0).ToNDArray(), [..
 var augNet = torch.nn.Sequential(torch.nn.Flatten(), Net());
 Trainer.Fit(augNet, smallImages, valImages, options with { Augment = Augment.RandomShift(1) });
 var augmented = Record("augmentation (shift ±1)", augNet, smallImages, valImages);
-Claim.That("augmentation makes the training set harder to memorise: the gap at least halves",
+Claim.That("augmentation makes the training set harder to memorize: the gap at least halves",
     augmented.Val.Loss - augmented.Train.Loss <= (big.Val.Loss - big.Train.Loss) / 2,
     $"gap {big.Val.Loss - big.Train.Loss:F3} → {augmented.Val.Loss - augmented.Train.Loss:F3}");
 Claim.That("…and lowers the final validation loss", augmented.Val.Loss < big.Val.Loss, $"{big.Val.Loss:F3} → {augmented.Val.Loss:F3}");
@@ -359,19 +491,68 @@ var names = results.Select(r => r.Name).ToArray();
 Lesson.Show(Charts.Bars(names, [("training loss", results.Select(r => r.Train.Loss).ToArray()), ("validation loss", results.Select(r => r.Val.Loss).ToArray())],
     yTitle: "loss after training (eval mode)", title: "Every regularizer closes the gap; none is free"));
 
+// ## 7. Try it: penalties on the network
+//
+// Section 2 used L1 only on a linear model and L2 only at one strength. Here the large network gets both, and AdamW,
+// from the same start; the knobs are in the cell. Things to try:
+//
+// - sweep `l1` over `[1e-4, 3e-4, 1e-3, 3e-3]` and watch the validation loss fall and then collapse (at 3e-3 the
+//   network can no longer fit the digits);
+// - compare the fraction of tiny weights with the count of *exact* zeros — Adam takes subgradient steps, so L1 leaves
+//   weights hovering, as in section 2;
+// - AdamW's `weightDecay` shrinks by $\eta\lambda$ per step, and $\eta = 0.003$ here, so it needs a far larger
+//   $\lambda$ than the L2 penalty to do as much: try 0.01, 0.3 and 1;
+// - give the network 600 training images instead of 150 (`pool.Split(2.0 / 3, seed: 2)`) and see how much less every
+//   regularizer matters.
+Lesson.Section("7. Try it: penalties on the network");
+
+// Renamed here, since a C# program declares a name once: l1 → l12.
+double l12 = 3e-4, adamWDecay = 0.3;
+var tryRuns = new (string Name, TrainOptions Options)[]
+{
+    ($"L1 λ = {l12}", options with { L1 = l12 }),
+    ($"AdamW weight_decay = {adamWDecay}", options with { Optimizer = Optim.AdamW(3e-3, weightDecay: adamWDecay) }),
+};
+var tryNets = new Dictionary<string, Mlp>();
+foreach (var (name, opts) in tryRuns)
+{
+    tryNets[name] = Net();
+    Trainer.Fit(tryNets[name], small, val, opts);
+    Record(name, tryNets[name]);
+    float[] ws = [.. TorchRegularization.Weights(tryNets[name]).SelectMany(w => w.data<float>().ToArray())];
+    Console.WriteLine($"    weights with |w| < 1e-3: {ws.Count(v => Math.Abs(v) < 1e-3) / (double)ws.Length:P1}, exactly 0: {ws.Count(v => v == 0)}");
+}
+
+var l1Run = results.Last(r => r.Name.StartsWith("L1"));
+float[] l1Weights = [.. TorchRegularization.Weights(tryNets.First(t => t.Key.StartsWith("L1")).Value).SelectMany(w => w.data<float>().ToArray())];
+Claim.That("L1 on the network lowers the validation loss below the unpenalized run's and makes over a third of the weights tiny (|w| < 10⁻³) — but none exactly 0",
+    l1Run.Val.Loss < big.Val.Loss && l1Weights.Count(v => Math.Abs(v) < 1e-3) > l1Weights.Length / 3 && l1Weights.Count(v => v == 0) == 0,
+    $"validation {big.Val.Loss:F3} → {l1Run.Val.Loss:F3}; tiny {l1Weights.Count(v => Math.Abs(v) < 1e-3) / (double)l1Weights.Length:P1}, exact zeros {l1Weights.Count(v => v == 0)}");
+
 // ## Exercises
 //
-// ### Exercise 1: the L1 penalty by hand
-// Compute the L1 penalty $\lambda \sum |w|$ with $\lambda = 10^{-3}$ over the **weights** (not the biases) of `someNet`
-// (the $64 \to 8 \to 10$ network from section 2) with TorchSharp operations, and store it in `myL1` (a `double`).
+// ### Exercise 1: the soft-threshold step
+// Write `SoftThreshold(w, t)`: the proximal step of section 2 for a threshold $t = \eta\lambda \ge 0$ — every entry moves
+// $t$ closer to 0, and an entry that would cross 0 stops at exactly 0. Use tensor operations (no loops).
 Lesson.Section("Exercises");
-Lesson.Section("Exercise 1: the L1 penalty by hand");
+Lesson.Section("Exercise 1: the soft-threshold step");
 
-// TODO: sum |w| over the parameters whose name ends with "weight", times λ.
-double myL1 = 0;
+Tensor SoftThreshold(Tensor w, double t)
+{
+    // TODO: shrink every entry by t towards 0; entries within t of 0 become exactly 0.
+    return w;
+}
 
-Exercise.CheckClose("1", myL1, TorchRegularization.L1(TorchRegularization.Weights(someNet), 1e-3).item<float>(), 1e-6,
-    "someNet.named_parameters() gives (name, parameter); keep the names ending in \"weight\", add w.abs().sum().item<float>() and multiply by 1e-3");
+torch.manual_seed(11);
+var wTest = torch.randn(1000) * 0.5;
+var shrunk = SoftThreshold(wTest, 0.3);
+double expectedZeros = wTest.abs().le(0.3).sum().item<long>();
+double zeros = shrunk.eq(0).sum().item<long>();
+double moved = (wTest - shrunk).abs().where(wTest.abs().gt(0.3), torch.tensor(0.3f)).sub(0.3).abs().max().item<float>();
+bool signsKept = (shrunk * wTest).ge(0).all().item<bool>();
+Exercise.Check("1", zeros == expectedZeros && moved < 1e-6 && signsKept,
+    $"exact zeros {zeros} (want {expectedZeros}: every |w| ≤ 0.3), surviving entries moved by 0.3 ± {moved:E1}, signs kept: {signsKept}. " +
+    "Idea: an entry's distance to 0 is |w|; after the step it is max(|w| − t, 0); its side of 0 is sign(w) and must not change.");
 
 // ### Exercise 2: inverted dropout
 // Write `MyDropout(x, p, train)` with tensor operations: in training, keep each element with probability $1-p$ (compare
@@ -392,7 +573,7 @@ double keptMin = survivors.numel() > 0 ? survivors.min().item<float>() : double.
 double keptMax = survivors.numel() > 0 ? survivors.max().item<float>() : double.NaN;
 bool evalIdentity = MyDropout(onesIn, 0.3, train: false).eq(onesIn).all().item<bool>();
 Exercise.Check("2", Math.Abs(zeroFraction - 0.3) < 0.01 && Math.Abs(keptMax - 1 / 0.7) < 1e-5 && Math.Abs(keptMin - 1 / 0.7) < 1e-5 && evalIdentity,
-    $"zeros: {zeroFraction:P1} (want ≈ 30 %), survivors in [{keptMin:F4}, {keptMax:F4}] (want {1 / 0.7:F4}), eval identity: {evalIdentity}. Hint: var mask = (torch.rand_like(x) >= p).to_type(x.dtype); return x * mask / (1 - p);");
+    $"zeros: {zeroFraction:P1} (want ≈ 30 %), survivors in [{keptMin:F4}, {keptMax:F4}] (want {1 / 0.7:F4}), eval identity: {evalIdentity}. Idea: draw one uniform number per element and keep the element when its number is at least p; then ask what factor keeps the mean of the output equal to the mean of the input.");
 
 // ### Exercise 3: early stopping by hand
 // `valLosses` holds the validation loss of each epoch of the 60-epoch run of section 1. Replay early stopping with
@@ -406,14 +587,17 @@ int bestEpoch = 0, stopEpoch = valLosses.Length;
 // TODO: walk through valLosses, track the best loss and the epochs without improvement.
 
 Exercise.Check("3", bestEpoch == esHistory.BestEpoch && stopEpoch == esHistory.Epochs.Count,
-    $"you found best {bestEpoch}, stop {stopEpoch}; keep best = +∞ and bad = 0, then for each epoch e: if (loss < best) (best, bestEpoch, bad) = (loss, e, 0); else if (++bad == 5) {{ stopEpoch = e; break; }}");
+    $"you found best {bestEpoch}, stop {stopEpoch}; walk the epochs in order remembering two things — the best loss so far (and its epoch) and how many epochs in a row failed to beat it; the run stops at the epoch where that count reaches the patience.");
 
 // ## Takeaways
 // - Overfitting shows as a training loss that keeps falling while the validation loss turns up; underfitting as two
-//   high curves. Watch the **gap**, and watch the loss, not just the accuracy.
-// - L2 shrinks all weights in proportion to their size (weight decay); L1 pushes the useless ones to exactly 0. With
-//   Adam, decoupled weight decay (AdamW) is not the same as an L2 penalty.
-// - Dropout trains a thinned network each step and is the identity in `eval()` mode (inverted scaling); too large a $p$
+//   high curves — from too small a model or from too little training. Watch the **generalization gap**, and watch the
+//   loss, not just the accuracy.
+// - L2 shrinks all weights in proportion to their size (weight decay). L1's optimum is sparse, but subgradient steps
+//   only make weights hover near 0 (within about $\eta\lambda$); a soft-threshold step, $w \leftarrow \operatorname{sign}(w)\max(|w| - \eta\lambda, 0)$,
+//   makes them exactly 0. With Adam, decoupled weight decay (AdamW) is not the same as an L2 penalty.
+// - Dropout trains a thinned network each step and is the identity in `eval()` mode (inverted scaling) — the same
+//   model as classic dropout's test-time scaling. Choose $p$ on the validation loss: past its minimum the network
 //   underfits.
 // - Early stopping is free and restores the best weights; augmentation adds label-preserving variety. Each closes the
 //   gap at some cost in training fit — which is the point.

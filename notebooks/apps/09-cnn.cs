@@ -41,8 +41,9 @@ Lesson.Start("../09-cnn.ipynb", "09 · Convolutional networks");
 // - compute a convolution by hand, with the scratch loop nest and im2col, and with `Conv2d` — including stride,
 //   padding and kernel size;
 // - measure what max pooling does to a shifted image;
-// - train LeNet-5 on handwritten digits and look at its learned filters and feature maps;
-// - use a trained CNN as a frozen feature extractor.
+// - work out a unit's receptive field, layer by layer;
+// - train LeNet-5 on handwritten digits and look at its learned filters, feature maps and pooled maps;
+// - probe what a trained CNN's features hold — and say why that alone is not transfer learning.
 //
 // Previous: [08 · Multilayer perceptrons](08-mlp.ipynb) · Next: [10 · Residual networks](10-residual.ipynb).
 
@@ -80,14 +81,16 @@ Claim.That("LeNet-5 has fewer than a quarter of the parameters of the 300-100 ML
 // maps an input $x$ of shape $[N, C, H, W]$ and filters $w$ of shape $[F, C, k_H, k_W]$ to
 //
 // $$
-// \text{out}[n, f, i, j] = b_f + \sum_{c=1}^{C} \sum_{p=0}^{k_H - 1} \sum_{q=0}^{k_W - 1}
-// x_\text{pad}[n,\, c,\; i\,s_H + p,\; j\,s_W + q]\; w[f, c, p, q],
+// \text{out}[n, f, i, j] = b_f + \sum_{c=1}^{C} \sum_{u=0}^{k_H - 1} \sum_{v=0}^{k_W - 1}
+// x_\text{pad}[n,\, c,\; i\,s_H + u,\; j\,s_W + v]\; w[f, c, u, v],
 // $$
 //
-// where $s$ is the **stride** (how far the filter moves between outputs) and $x_\text{pad}$ is $x$ with a border of
+// where $(u, v)$ run over the filter's rows and columns, $s$ is the **stride** (how far the filter moves between outputs) and $x_\text{pad}$ is $x$ with a border of
 // **padding** zeros. Each output side is
 //
-// $$H_o = \left\lfloor \frac{H + 2p_H - k_H}{s_H} \right\rfloor + 1 .$$
+// $$H_o = \left\lfloor \frac{H + 2p_H - k_H}{s_H} \right\rfloor + 1 ,$$
+//
+// with $p_H$ the padding on each side.
 //
 // ### By hand
 // Here is a 5×5 image with a vertical edge (dark left, bright right) and the Sobel filter for vertical edges. One
@@ -108,14 +111,14 @@ var image = NDArray.From(imagePixels, 1, 1, 5, 5);    // [N, C, H, W]
 var filter = NDArray.From(sobelX, 1, 1, 3, 3);       // [F, C, kH, kW]
 
 float byHand = 0;
-for (int p = 0; p < 3; p++)
-    for (int q = 0; q < 3; q++)
-        byHand += image[0, 0, 1 + p, 1 + q] * filter[0, 0, p, q];
+for (int u = 0; u < 3; u++)
+    for (int v = 0; v < 3; v++)
+        byHand += image[0, 0, 1 + u, 1 + v] * filter[0, 0, u, v];
 Console.WriteLine($"out[1, 1] by hand = {byHand}");
 
 // The scratch half has the whole formula as a loop nest, `ScratchConv.ForwardNaive` in
 // `src/DeepLearning.Scratch/Layers/Conv2d.cs` — seven loops, one per index of the sum, with padding handled by
-// skipping positions that fall off the image:
+// skipping positions that fall off the image (its loop variables `p`, `q` are the kernel indices $u, v$ of the formula):
 //
 // ```csharp
 // for (int n = 0; n < g.N; n++)
@@ -255,6 +258,26 @@ Claim.That("after two conv–pool stages the representation changes less than ha
 // On 8×8 images a one-pixel shift is a big move (it changes the pixels by about as much as their own size), so the
 // invariance is partial — but it grows with every conv–pool stage.
 //
+// ### Receptive fields: how much of the image one unit sees
+//
+// Each output of a 5×5 convolution looks at a 5×5 patch of its input. One layer up, each output looks at a patch of
+// *those* outputs, each of which saw a patch of the image — so the image region behind one unit, its **receptive
+// field**, grows with depth. Two numbers per layer track it: the side $r_l$ of the receptive field, and the **jump**
+// $j_l$, the distance in image pixels between neighboring positions of layer $l$'s output. With kernel $k_l$ and stride
+// $s_l$ (pooling counts as a layer with its own window and stride), starting from the image itself ($r_0 = 1$, $j_0 = 1$):
+//
+// $$r_l = r_{l-1} + (k_l - 1)\,j_{l-1}, \qquad j_l = j_{l-1}\, s_l .$$
+//
+// A $k \times k$ window adds $k - 1$ *input positions*, and each is $j_{l-1}$ pixels apart; a stride multiplies the
+// spacing for every layer after it. For LeNet-5: conv1 ($k = 5$) gives $r = 5$; pool1 ($k = 2$, $s = 2$) gives
+// $r = 6$ and $j = 2$; conv2 ($k = 5$) gives $r = 6 + 4 \cdot 2 = 14$; pool2 gives $r = 14 + 1 \cdot 2 = 16$, with
+// $j = 4$. So the 16 channels after pool2 each summarize a 16×16 patch of the 28×28 digit: early layers see strokes,
+// later ones see parts of the digit — the hierarchy that makes CNN features "less where, more what".
+//
+// The picture below *measures* them with autograd: one unit in the middle of each stage's output is backpropagated to
+// the input, and the pixels that receive a gradient are its receptive field (average pooling stands in for max pooling,
+// so that every pixel of a window gets a gradient; the window is the same):
+//
 // ## 4. LeNet-5 on handwritten digits
 //
 // LeNet-5 (LeCun et al., 1998), in its modern form (ReLU, max pooling), is `LeNet5` in
@@ -271,7 +294,34 @@ Claim.That("after two conv–pool stages the representation changes less than ha
 // We train it on the course's MNIST subset (2,000 training images, 200 per digit; 10 % of them held out for
 // validation) with the course's `Trainer` — the full loop of notebook 08 — for four epochs with Adam. It shows a table
 // of the epochs as they finish (about a second each):
+Lesson.Section("Receptive fields: how much of the image one unit sees");
 Lesson.Section("4. LeNet-5 on handwritten digits");
+
+// Renamed here, since a C# program declares a name once: input → input2.
+(string Stage, Func<Tensor, Tensor> Up)[] lenetStages =
+[
+    ("conv1", x => torch.nn.functional.conv2d(x, torch.ones(1, 1, 5, 5), padding: [2, 2])),
+    ("pool1", x => torch.nn.functional.avg_pool2d(x, 2)),
+    ("conv2", x => torch.nn.functional.conv2d(x, torch.ones(1, 1, 5, 5))),
+    ("pool2", x => torch.nn.functional.avg_pool2d(x, 2)),
+];
+var fields = new List<Tensor>();
+var measuredSides = new List<long>();
+for (int depth = 1; depth <= lenetStages.Length; depth++)
+{
+    var input2 = torch.zeros(1, 1, 28, 28, requires_grad: true);
+    var y = input2;
+    foreach (var stage in lenetStages.Take(depth)) y = stage.Up(y);
+    y[0, 0, y.shape[2] / 2, y.shape[3] / 2].backward();                   // one unit in the middle of the map
+    var seen = input2.grad!.squeeze().ne(0).to_type(ScalarType.Float32);
+    measuredSides.Add(seen.sum(dim: 1).gt(0).sum().item<long>());          // rows with a gradient = the field's side
+    fields.Add(seen);
+}
+int[] recurrence = [5, 6, 14, 16];
+Claim.That("the measured receptive fields of LeNet's stages are 5, 6, 14 and 16 pixels wide, as the recurrence says",
+    measuredSides.SequenceEqual(recurrence.Select(r => (long)r)), string.Join(", ", measuredSides));
+Lesson.Show(Charts.ImageGrid(torch.stack(fields).ToNDArray(), titles: [.. lenetStages.Select((s, i) => $"{s.Stage}: {measuredSides[i]}×{measuredSides[i]}")], columns: 4, invert: true,
+    title: "The image pixels one unit of each stage depends on (28×28 input)"));
 
 var allTrain = TrainData.From(digitsTrain.AsImages(1, 28, 28));
 var (train, validation) = allTrain.Split(0.1, seed: 0);
@@ -320,19 +370,26 @@ Console.WriteLine(string.Join(", ", stages.Select(s => $"{s.Stage} {Shapes.Forma
 Lesson.Show(Charts.ImageGrid(conv1Maps, titles: [.. Enumerable.Range(1, 6).Select(i => $"map {i}")], columns: 6,
     title: $"conv1 feature maps of a test '{digitsTest.Labels[0]}'"));
 
+var pool1Maps = stages.First(s => s.Stage == "pool1").Maps;   // [6, 14, 14]
+Lesson.Show(Charts.ImageGrid(pool1Maps, titles: [.. Enumerable.Range(1, 6).Select(i => $"pooled {i}")], columns: 6,
+    title: "pool1: the same six maps after 2×2 max pooling (14×14) — each pixel keeps the strongest response in its window"));
+
 Lesson.Show(Charts.ImageGrid(conv2Maps, columns: 8, title: $"conv2 feature maps of the same '{digitsTest.Labels[0]}' (10×10 each)"));
 
-// ## 6. A trained CNN as a feature extractor
+// ## 6. What a trained CNN's features hold — a probe, not yet transfer
 //
 // Everything before the last layer turns an image into a vector — here the 84 activations of fc2 — and the last layer
-// is just a linear classifier on that vector. So a trained CNN can be **frozen** and used as a feature extractor for
-// a new classifier: compute the features once (no gradients into the CNN), train only a linear layer on them. This is
-// how pretrained networks are reused (transfer learning).
+// is just a linear classifier on that vector. A **linear probe** asks how much a representation holds: freeze it,
+// compute the features once (no gradients into the CNN), and train only a linear classifier on them.
 //
-// `Cnn.FeatureExtractor` runs the experiment on the 8×8 digits: it trains a `LeNet5(8)`, then fits the same linear
+// `Cnn.FeatureExtractor` runs that probe on the 8×8 digits: it trains a `LeNet5(8)`, then fits the same linear
 // classifier on three representations — the raw pixels, the features of an *untrained* LeNet (random weights), and the
-// features of the trained one.
-Lesson.Section("6. A trained CNN as a feature extractor");
+// features of the trained one. Be clear about what this is: the probe is trained on **the same images and the same ten
+// labels** the CNN was trained on. A linear layer on fc2's features is nearly the CNN's own last layer, re-learned. That
+// tells you the features are useful *for the task they were trained on* — it does not test **transfer learning**, which
+// reuses features on a *new* task (other classes, other data) where few labels are available. Real transfer — pretrain,
+// freeze and probe, fine-tune on a new task, against training from scratch — is the subject of notebook 13.
+Lesson.Section("6. What a trained CNN's features hold — a probe, not yet transfer");
 
 var probes = Cnn.FeatureExtractor(epochs: 8, seed: 0);
 Console.WriteLine(probes);
@@ -342,24 +399,43 @@ Lesson.Show(Charts.Bars([.. probes.Probes.Select(p => p.Representation)], [.. pr
 var trainedProbe = probes["trained LeNet features"];
 var randomProbe = probes["random LeNet features"];
 var pixelProbe = probes["raw pixels"];
-Claim.That("a linear classifier on the trained LeNet's features beats one on the untrained LeNet's by at least 3 points",
+Claim.That("on the task LeNet was trained for, a linear classifier on its features beats one on the untrained LeNet's by at least 3 points",
     trainedProbe.TestAccuracy >= randomProbe.TestAccuracy + 0.03, $"{trainedProbe.TestAccuracy:P1} vs {randomProbe.TestAccuracy:P1}");
 Claim.That("on 8×8 digits, trained features and raw pixels are within 5 points of each other",
     Math.Abs(trainedProbe.TestAccuracy - pixelProbe.TestAccuracy) < 0.05, $"{trainedProbe.TestAccuracy:P1} vs {pixelProbe.TestAccuracy:P1}");
 
 // Be honest about the third bar: on these tiny 8×8 digits the raw pixels are already almost linearly separable, so
 // the trained features beat them only slightly, if at all (in our run the two probes are within a few points of each
-// other). What training clearly buys is the gap to the *random* features: the same
-// architecture, before learning, throws useful information away. On larger images, where pixels are a poor
-// representation, learned features win by a wide margin — which is why pretrained CNNs are reused so widely.
+// other). What training clearly buys is the gap to the *random* features: the same architecture, before learning,
+// throws useful information away. Whether features learned on one task help on *another* — the reason pretrained CNNs
+// are reused so widely — is a different question, measured in notebook 13, not here.
 //
-// ## Exercises
+// ### Try it: your own small CNN against an MLP
 //
-// ### Exercise 1: output sizes
-// Write `OutSize(n, k, s, p)`: the output side of a convolution (or pooling) with input side `n`, kernel `k`, stride
-// `s` and padding `p`. The check compares it with TorchSharp on a range of settings.
-Lesson.Section("Exercises");
-Lesson.Section("Exercise 1: output sizes");
+// The cell below trains a two-stage CNN built with `Sequential` and an MLP on only 300 of the 8×8 digits and reports
+// parameters and validation accuracy. Change `channels`, `kernel`, `usePooling`, the MLP's `hidden` width or
+// `trainImages` and rerun (a few seconds). Look for: how few parameters the CNN needs for the same accuracy; what
+// happens without pooling (the classifier's input grows); whether the CNN's advantage shrinks as you give both more
+// images.
+Lesson.Section("Try it: your own small CNN against an MLP");
+
+int channels = 8, kernel = 3, hidden = 64, trainImages = 300;
+bool usePooling = true;
+var (few, heldOut) = TrainData.From(Digits.Load8x8().AsImages(1, 8, 8)).Split(0.5, seed: 3);
+few = few.Subset([.. Enumerable.Range(0, trainImages).Select(i => (long)i)], $"{trainImages} digits");
+int side = usePooling ? 2 : 8;   // 8×8 → 4×4 → 2×2 with two 2×2 poolings, 8×8 without
+torch.manual_seed(0);
+var cnn = torch.nn.Sequential(
+    torch.nn.Conv2d(1, channels, kernel, padding: kernel / 2), torch.nn.ReLU(), usePooling ? torch.nn.MaxPool2d(2) : torch.nn.Identity(),
+    torch.nn.Conv2d(channels, 2 * channels, kernel, padding: kernel / 2), torch.nn.ReLU(), usePooling ? torch.nn.MaxPool2d(2) : torch.nn.Identity(),
+    torch.nn.Flatten(), torch.nn.Linear(2 * channels * side * side, 10));
+var mlp = torch.nn.Sequential(torch.nn.Flatten(), new Mlp([64, hidden, 10]));
+var tryOptions = new TrainOptions { Epochs = 30, BatchSize = 32, Optimizer = Optim.Adam(3e-3), Seed = 0, Progress = Progress.None };
+foreach (var (name, model) in new (string, nn.Module<Tensor, Tensor>)[] { ("CNN", cnn), ("MLP", mlp) })
+{
+    Trainer.Fit(model, few, heldOut, tryOptions);
+    Console.WriteLine($"{name}: {model.ParameterCount(),6:N0} parameters, validation accuracy {Trainer.Evaluate(model, heldOut).Accuracy:P1}");
+}
 
 int OutSize(int n, int k, int s, int p)
 {
@@ -373,11 +449,11 @@ foreach (var (n, k, s, p) in new[] { (28, 5, 1, 0), (28, 3, 2, 1), (32, 5, 1, 2)
     using var conv = torch.nn.Conv2d(1, 1, k, stride: s, padding: p);
     allSizes &= OutSize(n, k, s, p) == conv.forward(torch.zeros(1, 1, n, n)).shape[2];
 }
-Exercise.Check("1", allSizes, "⌊(n + 2p − k) / s⌋ + 1 — integer division in C# already rounds down for non-negative numbers");
+Exercise.Check("1", allSizes, "pad the input on both sides, then count how many positions the window can start at when it moves s pixels at a time and must stay inside — the first position counts too");
 
 // ### Exercise 2: a filter for horizontal edges
 // Design a 3×3 filter (row by row, 9 numbers) that responds to **horizontal** edges (dark above, bright below) and
-// gives exactly 0 on a vertical edge and on a flat image. Hint: transpose the idea of the Sobel filter above.
+// gives exactly 0 on a vertical edge and on a flat image.
 Lesson.Section("Exercise 2: a filter for horizontal edges");
 
 // TODO: 9 numbers, row by row
@@ -391,26 +467,29 @@ float onHorizontal = torch.nn.functional.conv2d(stepDown, hFilter).max().item<fl
 float onVertical = torch.nn.functional.conv2d(stepRight, hFilter).abs().max().item<float>();
 float onFlat = torch.nn.functional.conv2d(flat, hFilter).abs().max().item<float>();
 Exercise.Check("2", onHorizontal >= 1 && onVertical < 1e-6 && onFlat < 1e-6,
-    $"response on a horizontal edge {onHorizontal:G3} (want ≥ 1), on a vertical edge {onVertical:G3} and on a flat image {onFlat:G3} (want 0); try −1, −2, −1 in the top row and 1, 2, 1 in the bottom row");
+    $"response on a horizontal edge {onHorizontal:G3} (want ≥ 1), on a vertical edge {onVertical:G3} and on a flat image {onFlat:G3} (want 0); the Sobel filter of section 2 measures change from left to right; you want change from top to bottom. For a flat image to give 0, what must the nine weights add up to?");
 
-// ### Exercise 3: receptive field
-// Each value of LeNet's conv2 output depends on a square patch of the input image: its **receptive field**. Work out
-// its side for `LeNet5(28)` (conv 5×5 → pool 2×2 stride 2 → conv 5×5) and store it in `receptiveField`. The check
-// measures it with autograd: it backpropagates from one conv2 output and counts the input rows that receive a gradient.
-Lesson.Section("Exercise 3: receptive field");
+// ### Exercise 3: receptive field of another network
+// A small network for 32×32 images stacks: conv 3×3 (stride 1) → conv 3×3 **stride 2** → conv 3×3 (stride 1) →
+// max pool 2×2 (stride 2) → conv 3×3 (stride 1). Use the recurrence of section 3 to work out the side of the receptive
+// field of one unit of the **last** convolution, and store it in `receptiveField`. The check measures it with
+// autograd.
+Lesson.Section("Exercise 3: receptive field of another network");
 
-// TODO: a k×k window (conv or pool) widens the field by (k − 1) × (distance between neighboring positions of its
-// input, in image pixels); a stride-2 layer doubles that distance for the layers after it.
+// TODO: walk the layers with r (field side) and j (jump), starting from r = 1, j = 1.
 int receptiveField = 0;
 
-var input = torch.zeros(1, 1, 28, 28, requires_grad: true);
-var afterConv1 = torch.nn.functional.conv2d(input, torch.ones(1, 1, 5, 5), padding: [2, 2]);
-var afterPool = torch.nn.functional.avg_pool2d(afterConv1, 2);         // average: every input position gets a gradient
-var afterConv2 = torch.nn.functional.conv2d(afterPool, torch.ones(1, 1, 5, 5));
-afterConv2[0, 0, 5, 5].backward();
+var input = torch.zeros(1, 1, 32, 32, requires_grad: true);
+var ones = torch.ones(1, 1, 3, 3);
+var a = torch.nn.functional.conv2d(input, ones, padding: [1, 1]);
+a = torch.nn.functional.conv2d(a, ones, stride: [2, 2], padding: [1, 1]);
+a = torch.nn.functional.conv2d(a, ones, padding: [1, 1]);
+a = torch.nn.functional.avg_pool2d(a, 2);                         // average: every input position gets a gradient
+a = torch.nn.functional.conv2d(a, ones, padding: [1, 1]);
+a[0, 0, a.shape[2] / 2, a.shape[3] / 2].backward();
 long measured = input.grad!.squeeze().abs().sum(dim: 1).gt(0).sum().item<long>();   // rows with a nonzero gradient
 Exercise.Check("3", receptiveField == measured,
-    $"conv1 sees 5 pixels; the 2×2 pool adds (2 − 1)·1 and makes neighbors 2 pixels apart; conv2's 5×5 window then adds (5 − 1)·2 (you wrote {receptiveField}, autograd measured {measured})");
+    $"you wrote {receptiveField}; go layer by layer: a k×k window adds (k − 1) input positions, each j pixels apart, and a stride multiplies j for the layers after it — which layers change j here?");
 
 // ## Takeaways
 // - Dense layers on images need weights growing with the fourth power of the image side; a convolution's parameters
@@ -419,6 +498,9 @@ Exercise.Check("3", receptiveField == measured,
 //   image after im2col. Output side: $\lfloor (H + 2p - k)/s \rfloor + 1$.
 // - Convolution is translation-equivariant; max pooling adds local invariance, and stacking conv–pool stages makes the
 //   representation less sensitive to where things are.
+// - A unit's receptive field grows layer by layer, $r_l = r_{l-1} + (k_l - 1)j_{l-1}$, faster after every stride: LeNet's
+//   pool2 units see 16×16 of the 28×28 digit.
 // - LeNet-5 learns its own edge-like filters and reaches high accuracy on digits in a few epochs with 61,706 parameters.
-// - The layers before the classifier are a feature extractor: freeze them and train a linear classifier on top.
+// - The layers before the classifier are a feature extractor; a linear probe on them measures what they hold for the
+//   task they were trained on. Reusing them on a new task is transfer learning (notebook 13).
 Lesson.Section("Takeaways");

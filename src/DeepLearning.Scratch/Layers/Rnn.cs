@@ -1,0 +1,147 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace DeepLearning.Scratch;
+
+/// <summary>What <see cref="RnnLayer{T}.Forward"/> keeps for backpropagation through time: the input, h₀ and every hidden state.</summary>
+public sealed record RnnCache<T>(NDArray<T> X, NDArray<T> H0, NDArray<T> H, NDArray<T> Wih, NDArray<T> Whh)
+    where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>
+/// A one-layer vanilla (Elman) RNN with tanh, as torch.nn.RNN computes it with its default layout (batch_first=False):
+/// x is [T, N, in], h₀ is [N, hidden], and h_t = tanh(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh). The output is every
+/// h_t, [T, N, hidden]; the last row is PyTorch's h_n. The same four parameters are used at every time step, so the
+/// backward pass (backpropagation through time) adds each step's contribution into the same gradients.
+/// </summary>
+public sealed class RnnLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>An RNN from <paramref name="inputSize"/> features to <paramref name="hiddenSize"/> states, initialised as PyTorch does, U(−1/√hidden, 1/√hidden).</summary>
+    public RnnLayer(int inputSize, int hiddenSize, Rng rng, string name = "rnn")
+    {
+        Check.PositiveInt(inputSize, nameof(inputSize));
+        Check.PositiveInt(hiddenSize, nameof(hiddenSize));
+        ArgumentNullException.ThrowIfNull(rng);
+        ArgumentNullException.ThrowIfNull(name);
+        Wih = new Parameter<T>(name + ".weight_ih_l0", new NDArray<T>([hiddenSize, inputSize]));
+        Whh = new Parameter<T>(name + ".weight_hh_l0", new NDArray<T>([hiddenSize, hiddenSize]));
+        Bih = new Parameter<T>(name + ".bias_ih_l0", new NDArray<T>([hiddenSize]));
+        Bhh = new Parameter<T>(name + ".bias_hh_l0", new NDArray<T>([hiddenSize]));
+        double bound = 1 / Math.Sqrt(hiddenSize); // torch.nn.RNN.reset_parameters: every parameter U(−1/√H, 1/√H)
+        foreach (var p in Parameters)
+            for (int i = 0; i < p.Value.Length; i++) p.Value.Data[i] = T.CreateChecked(rng.Uniform(-bound, bound));
+    }
+
+    /// <summary>Input-to-hidden weight, [hidden, in].</summary>
+    public Parameter<T> Wih { get; }
+
+    /// <summary>Hidden-to-hidden (recurrent) weight, [hidden, hidden].</summary>
+    public Parameter<T> Whh { get; }
+
+    /// <summary>Input bias, [hidden].</summary>
+    public Parameter<T> Bih { get; }
+
+    /// <summary>Recurrent bias, [hidden].</summary>
+    public Parameter<T> Bhh { get; }
+
+    /// <summary>The number of input features.</summary>
+    public int InputSize => Wih.Value.Dim(1);
+
+    /// <summary>The number of hidden units.</summary>
+    public int HiddenSize => Wih.Value.Dim(0);
+
+    /// <summary>W_ih, W_hh, b_ih, b_hh, in PyTorch's state-dict order.</summary>
+    public IReadOnlyList<Parameter<T>> Parameters => [Wih, Whh, Bih, Bhh];
+
+    /// <summary>Runs the sequence <paramref name="x"/> [T, N, in] from <paramref name="h0"/> [N, hidden] (zeros when null); returns every h_t, [T, N, hidden].</summary>
+    public (NDArray<T> Out, RnnCache<T> Cache) Forward(NDArray<T> x, NDArray<T>? h0 = null)
+    {
+        var (steps, n) = CheckInput(x);
+        int hid = HiddenSize, inF = InputSize;
+        if (h0 is not null)
+        {
+            Check.Rank(h0, 2, nameof(h0), "N, hidden");
+            if (h0.Dim(0) != n || h0.Dim(1) != hid)
+                throw new ArgumentException($"h0 has shape {Shapes.Format(h0.Shape)} but must be [{n}, {hid}] (batch of x {Shapes.Format(x.Shape)}, hidden size {hid}).", nameof(h0));
+        }
+        var start = h0 is null ? new NDArray<T>([n, hid]) : NDArray.From(h0.Data, h0.Shape); // a copy: later edits to h0 cannot reach the cache
+        var xs = NDArray.From(x.Data, x.Shape);
+        var h = new NDArray<T>([steps, n, hid]);
+        int block = n * hid;
+        for (int t = 0; t < steps; t++)
+        {
+            var ht = h.Data.AsSpan(t * block, block);
+            ReadOnlySpan<T> prev = t == 0 ? start.Data : h.Data.AsSpan((t - 1) * block, block);
+            Gemm.Multiply<T>(xs.Data.AsSpan(t * n * inF, n * inF), Wih.Value.Data, ht, n, hid, inF, transB: true);  // x_t·W_ihᵀ
+            Gemm.Multiply<T>(prev, Whh.Value.Data, ht, n, hid, hid, transB: true, accumulate: true);             // + h_{t−1}·W_hhᵀ
+            for (int i = 0; i < n; i++)
+            {
+                var row = ht.Slice(i * hid, hid);
+                TensorPrimitives.Add(row, Bih.Value.Span, row);
+                TensorPrimitives.Add(row, Bhh.Value.Span, row);
+            }
+            TensorPrimitives.Tanh(ht, ht);
+        }
+        return (NDArray.From(h.Data, h.Shape), new RnnCache<T>(xs, start, h, Wih.Value, Whh.Value));
+    }
+
+    /// <summary>
+    /// Backpropagation through time: adds ∂L/∂W_ih, ∂L/∂W_hh, ∂L/∂b_ih, ∂L/∂b_hh into the parameters' gradients and
+    /// returns ∂L/∂x [T, N, in]. <paramref name="dOut"/> is ∂L/∂h_t for every step (zeros where the loss does not look).
+    /// When given, <paramref name="dHidden"/> [T, N, hidden] receives the total ∂L/∂h_t — through the output at t and
+    /// through all later steps — which is what vanishes or explodes over time.
+    /// </summary>
+    public NDArray<T> Backward(NDArray<T> dOut, RnnCache<T> cache, NDArray<T>? dHidden = null)
+    {
+        ArgumentNullException.ThrowIfNull(dOut);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (!ReferenceEquals(cache.Wih, Wih.Value) || !ReferenceEquals(cache.Whh, Whh.Value))
+            throw new ArgumentException("cache was made by another RNN layer: pass the cache this layer's Forward returned.", nameof(cache));
+        Check.SameShape(cache.H, "the forward output", dOut, nameof(dOut));
+        if (dHidden is not null) Check.SameShape(cache.H, "the forward output", dHidden, nameof(dHidden));
+        int steps = cache.H.Dim(0), n = cache.H.Dim(1), hid = HiddenSize, inF = InputSize, block = n * hid;
+
+        var dx = cache.X.ZerosLike();
+        var dWih = Wih.Value.ZerosLike();
+        var dWhh = Whh.Value.ZerosLike();
+        var db = new NDArray<T>([hid]);
+        var dh = new T[block];     // ∂L/∂h_t, total
+        var dNext = new T[block];  // ∂L/∂h_t arriving from step t + 1
+        var da = new T[block];     // ∂L/∂(pre-activation) at step t
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            TensorPrimitives.Add(dOut.Data.AsSpan(t * block, block), dNext, dh);
+            if (dHidden is not null) dh.CopyTo(dHidden.Data.AsSpan(t * block, block));
+            var ht = cache.H.Data.AsSpan(t * block, block);
+            for (int i = 0; i < block; i++) da[i] = dh[i] * (T.One - (ht[i] * ht[i])); // tanh′ = 1 − tanh²
+            ReadOnlySpan<T> prev = t == 0 ? cache.H0.Data : cache.H.Data.AsSpan((t - 1) * block, block);
+            Gemm.Multiply<T>(da, Wih.Value.Data, dx.Data.AsSpan(t * n * inF, n * inF), n, inF, hid);                        // dx_t = da·W_ih
+            Gemm.Multiply<T>(da, cache.X.Data.AsSpan(t * n * inF, n * inF), dWih.Data, hid, inF, n, transA: true, accumulate: true); // += daᵀ·x_t
+            Gemm.Multiply<T>(da, prev, dWhh.Data, hid, hid, n, transA: true, accumulate: true);                              // += daᵀ·h_{t−1}
+            for (int i = 0; i < n; i++) TensorPrimitives.Add(db.Span, da.AsSpan(i * hid, hid), db.Span);
+            Gemm.Multiply<T>(da, Whh.Value.Data, dNext, n, hid, hid);                                                        // to h_{t−1}: da·W_hh
+        }
+        // Everything is computed; only now touch the parameters (a call succeeds or changes nothing).
+        TensorPrimitives.Add(Wih.Grad.Span, dWih.Span, Wih.Grad.Span);
+        TensorPrimitives.Add(Whh.Grad.Span, dWhh.Span, Whh.Grad.Span);
+        TensorPrimitives.Add(Bih.Grad.Span, db.Span, Bih.Grad.Span);   // b_ih and b_hh enter the sum the same way
+        TensorPrimitives.Add(Bhh.Grad.Span, db.Span, Bhh.Grad.Span);
+        return dx;
+    }
+
+    /// <summary>Sets the gradients of all four parameters to zero.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) p.ZeroGrad();
+    }
+
+    private (int Steps, int N) CheckInput(NDArray<T> x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        Check.Rank(x, 3, nameof(x), "T, N, input_size");
+        if (x.Dim(2) != InputSize)
+            throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)} but this RNN takes {InputSize} input features: x must be [T, N, {InputSize}].", nameof(x));
+        if (x.Dim(0) == 0 || x.Dim(1) == 0)
+            throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)}: it needs at least one time step and one sequence.", nameof(x));
+        return (x.Dim(0), x.Dim(1));
+    }
+}
