@@ -674,7 +674,7 @@ double[] yours = [.. Enumerable.Range(0, 21).Select(WarmupCosineLr)];
 double warmupError = yours.Zip(expectedCurve, (a, e) => Math.Abs(a - e)).Max();
 Exercise.Check("03-3", warmupError < 1e-12,
     $"for e ≤ 5 interpolate linearly between 0.1 and 1; after it, the cosine's argument runs from 0 to π over the 15 remaining epochs, and ½(1 + cos) goes from 1 to 0 (yours at epochs 0, 5, 10, 20: {yours[0]:G3}, {yours[5]:G3}, {yours[10]:G3}, {yours[20]:G3})",
-    codeHint: "e <= 5 ? 0.1 + 0.9 * e / 5.0 : 0.5 * (1 + Math.Cos(Math.PI * (e - 5) / 15.0))");
+    codeHint: "e <= 5 ? 0.1 + 0.9 * (the fraction of the warmup done) : 0.5 * (1 + Math.Cos(Math.PI * (the fraction of the cosine done)))");
 
 // ## Takeaways
 // - Minibatch SGD trades a noisier gradient for many more updates per epoch; per epoch it makes far more progress than

@@ -483,7 +483,7 @@ string BugIdea(string name) => name switch
 };
 Exercise.Check("04-3", myCheck.Passes(1e-7),
     wrong.Count == 0 ? "every row passes" : $"still wrong: {string.Join(", ", wrong)}. " + string.Join(" ", wrong.Select(BugIdea).Distinct()),
-    codeHint: "tanh′(z) = 1 − tanh²(z), so the factor is (1 − a1 * a1); ∂L/∂b2 = delta2.sum(dim: 0)");
+    codeHint: "a1 already holds tanh(z1), and tanh′ is a function of tanh; a bias gradient adds δ2's rows (a sum over dim 0) rather than averaging them");
 
 // ## Takeaways
 // - A computation is a graph; backpropagation visits it once in reverse, and each node multiplies the incoming adjoint

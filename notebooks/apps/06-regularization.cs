@@ -48,6 +48,7 @@ Lesson.Start("../06-regularization.ipynb", "06 · Regularization: fitting the da
 //
 // Previous: [05 · Weight initialization](05-init.ipynb) · Next: [07 · Batch normalization](07-batch-norm.ipynb).
 
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 torch.manual_seed(0);
 var rng = new Rng(0);
 
@@ -550,9 +551,10 @@ double expectedZeros = wTest.abs().le(0.3).sum().item<long>();
 double zeros = shrunk.eq(0).sum().item<long>();
 double moved = (wTest - shrunk).abs().where(wTest.abs().gt(0.3), torch.tensor(0.3f)).sub(0.3).abs().max().item<float>();
 bool signsKept = (shrunk * wTest).ge(0).all().item<bool>();
-Exercise.Check("1", zeros == expectedZeros && moved < 1e-6 && signsKept,
+Exercise.Check("06-1", zeros == expectedZeros && moved < 1e-6 && signsKept,
     $"exact zeros {zeros} (want {expectedZeros}: every |w| ≤ 0.3), surviving entries moved by 0.3 ± {moved:E1}, signs kept: {signsKept}. " +
-    "Idea: an entry's distance to 0 is |w|; after the step it is max(|w| − t, 0); its side of 0 is sign(w) and must not change.");
+    "Idea: an entry's distance to 0 is |w|; after the step it is max(|w| − t, 0); its side of 0 is sign(w) and must not change.",
+    codeHint: "w.sign() keeps the side; (w.abs() - t).clamp_min(0) is the new distance to 0");
 
 // ### Exercise 2: inverted dropout
 // Write `MyDropout(x, p, train)` with tensor operations: in training, keep each element with probability $1-p$ (compare
@@ -572,8 +574,9 @@ var survivors = dropped.masked_select(dropped.ne(0));
 double keptMin = survivors.numel() > 0 ? survivors.min().item<float>() : double.NaN;
 double keptMax = survivors.numel() > 0 ? survivors.max().item<float>() : double.NaN;
 bool evalIdentity = MyDropout(onesIn, 0.3, train: false).eq(onesIn).all().item<bool>();
-Exercise.Check("2", Math.Abs(zeroFraction - 0.3) < 0.01 && Math.Abs(keptMax - 1 / 0.7) < 1e-5 && Math.Abs(keptMin - 1 / 0.7) < 1e-5 && evalIdentity,
-    $"zeros: {zeroFraction:P1} (want ≈ 30 %), survivors in [{keptMin:F4}, {keptMax:F4}] (want {1 / 0.7:F4}), eval identity: {evalIdentity}. Idea: draw one uniform number per element and keep the element when its number is at least p; then ask what factor keeps the mean of the output equal to the mean of the input.");
+Exercise.Check("06-2", Math.Abs(zeroFraction - 0.3) < 0.01 && Math.Abs(keptMax - 1 / 0.7) < 1e-5 && Math.Abs(keptMin - 1 / 0.7) < 1e-5 && evalIdentity,
+    $"zeros: {zeroFraction:P1} (want ≈ 30 %), survivors in [{keptMin:F4}, {keptMax:F4}] (want {1 / 0.7:F4}), eval identity: {evalIdentity}. Idea: draw one uniform number per element and keep the element when its number is at least p; then ask what factor keeps the mean of the output equal to the mean of the input.",
+    codeHint: "var keep = (torch.rand_like(x) >= p).to_type(x.dtype); — then scale the kept values");
 
 // ### Exercise 3: early stopping by hand
 // `valLosses` holds the validation loss of each epoch of the 60-epoch run of section 1. Replay early stopping with
@@ -586,8 +589,9 @@ double[] valLosses = bigHistory.LossCurve().Validation!;
 int bestEpoch = 0, stopEpoch = valLosses.Length;
 // TODO: walk through valLosses, track the best loss and the epochs without improvement.
 
-Exercise.Check("3", bestEpoch == esHistory.BestEpoch && stopEpoch == esHistory.Epochs.Count,
-    $"you found best {bestEpoch}, stop {stopEpoch}; walk the epochs in order remembering two things — the best loss so far (and its epoch) and how many epochs in a row failed to beat it; the run stops at the epoch where that count reaches the patience.");
+Exercise.Check("06-3", bestEpoch == esHistory.BestEpoch && stopEpoch == esHistory.Epochs.Count,
+    $"you found best {bestEpoch}, stop {stopEpoch}; walk the epochs in order remembering two things — the best loss so far (and its epoch) and how many epochs in a row failed to beat it; the run stops at the epoch where that count reaches the patience.",
+    codeHint: "double best = double.PositiveInfinity; int bad = 0; for (int e = 1; e <= valLosses.Length; e++) { … }");
 
 // ## Takeaways
 // - Overfitting shows as a training loss that keeps falling while the validation loss turns up; underfitting as two

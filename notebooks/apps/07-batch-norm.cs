@@ -48,6 +48,7 @@ Lesson.Start("../07-batch-norm.ipynb", "07 · Batch normalization");
 //
 // Previous: [06 · Regularization](06-regularization.ipynb) · Next: [08 · Multilayer perceptrons](08-mlp.ipynb).
 
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 torch.manual_seed(0);
 var rng = new Rng(0);
 
@@ -388,8 +389,8 @@ Claim.That("at lr 1 and 2 the plain network fails (< 50 %) while batch norm trai
     string.Join("; ", new[] { 1.0, 2.0 }.Select(lr => $"lr {lr}: {Sweep(lr, false).TestAccuracy:P0} vs {Sweep(lr, true).TestAccuracy:P0}")));
 Claim.That("at lr 2 the plain network's loss diverges to NaN; batch norm's does not",
     Sweep(2.0, false).Diverged && double.IsNaN(Sweep(2.0, false).FinalLoss) && !Sweep(2.0, true).Diverged, $"plain {Sweep(2.0, false).FinalLoss}, batch norm {Sweep(2.0, true).FinalLoss:F3}");
-Claim.That("the largest rate that still reaches 80 % is at least 10× higher with batch norm",
-    HighestTrainable(true) >= 10 * HighestTrainable(false), $"{HighestTrainable(true)} vs {HighestTrainable(false)}");
+Claim.That("the largest rate that still reaches 80 % is at least 5× higher with batch norm",
+    HighestTrainable(true) >= 5 * HighestTrainable(false), $"{HighestTrainable(true)} vs {HighestTrainable(false)}");
 
 // ### Why: batch norm makes the loss blind to the weights' scale
 //
@@ -452,7 +453,8 @@ Tensor yMine = xEx.clone();
 var bnEx = BatchNormLab.BatchNorm1d(5, gamma: gammaEx.ToNDArray().Data, beta: betaEx.ToNDArray().Data);
 bnEx.train();
 double exDiff = (bnEx.call(xEx) - yMine).abs().max().item<float>();
-Exercise.Check("1", exDiff < 1e-4, $"max |yours − BatchNorm1d| = {exDiff:E2}; the statistics are per feature, so reduce over the batch dimension only; the variance here is the batch's own (divide by m, not m − 1)");
+Exercise.Check("07-1", exDiff < 1e-4, $"max |yours − BatchNorm1d| = {exDiff:E2}; the statistics are per feature, so reduce over the batch dimension only; the variance here is the batch's own (divide by m, not m − 1)",
+    codeHint: "var mu = xEx.mean([0]); var variance = xEx.var(0, unbiased: false);");
 
 // ### Exercise 2: the running statistics after one step
 // A fresh `BatchNorm1d` starts with `running_mean` = 0 and `running_var` = 1. After **one** training-mode forward pass on
@@ -468,8 +470,9 @@ var fresh = nn.BatchNorm1d(5);
 fresh.train();
 fresh.call(xEx);
 double meanDiff = (fresh.running_mean! - runMean).abs().max().item<float>(), varDiff = (fresh.running_var! - runVar).abs().max().item<float>();
-Exercise.Check("2", meanDiff < 1e-5 && varDiff < 1e-4,
-    $"running mean off by {meanDiff:E1}, running var by {varDiff:E1}; each buffer moves a tenth of the way from its old value towards this batch's statistic — and the variance that goes into the running estimate is not the one used to normalize (section 1 says which)");
+Exercise.Check("07-2", meanDiff < 1e-5 && varDiff < 1e-4,
+    $"running mean off by {meanDiff:E1}, running var by {varDiff:E1}; each buffer moves a tenth of the way from its old value towards this batch's statistic — and the variance that goes into the running estimate is not the one used to normalize (section 1 says which)",
+    codeHint: "runMean = 0.9 * runMean + 0.1 * xEx.mean([0]); — and the same for the variance, with the right divisor");
 
 // ### Exercise 3: fold batch norm into the layer before it
 // In eval mode batch norm is a fixed affine map, so `Linear → BatchNorm1d` collapses into a single `Linear` — inference
@@ -498,7 +501,8 @@ Tensor bFolded = lin.bias!.detach().clone();
 var xFold = torch.randn(10, 8);
 double foldDiff;
 using (torch.no_grad()) foldDiff = (bnF.call(lin.call(xFold)) - (xFold.matmul(wFolded.t()) + bFolded)).abs().max().item<float>();
-Exercise.Check("3", foldDiff < 1e-4, $"max |folded − Linear→BatchNorm| = {foldDiff:E2}; in eval mode batch norm multiplies unit k by s_k and shifts it; scaling unit k's output means scaling row k of W (and its bias) — broadcast s along the right dimension");
+Exercise.Check("07-3", foldDiff < 1e-4, $"max |folded − Linear→BatchNorm| = {foldDiff:E2}; in eval mode batch norm multiplies unit k by s_k and shifts it; scaling unit k's output means scaling row k of W (and its bias) — broadcast s along the right dimension",
+    codeHint: "var s = bnF.weight / (bnF.running_var! + bnF.eps).sqrt(); then scale W's rows and shift the bias");
 
 // ## Takeaways
 // - Batch norm standardises each unit over the minibatch, $\hat x = (x - \mu_B)/\sqrt{\sigma_B^2 + \varepsilon}$, then rescales
@@ -508,7 +512,7 @@ Exercise.Check("3", foldDiff < 1e-4, $"max |folded − Linear→BatchNorm| = {fo
 //   returns the same answer for every input.
 // - It keeps every layer's pre-activations at a standard scale during training, not just at initialization.
 // - The loss becomes invariant to the scale of the weights feeding a batch norm, which damps too-large steps: in our
-//   sweep batch norm trained at learning rates 10× beyond where the plain network failed. The same invariance makes it
+//   sweep batch norm still trained at a rate about 7× the largest the plain network tolerated. The same invariance makes it
 //   forgive a badly scaled initialization.
 // - It normalizes pre-activations (`Linear → BatchNorm → ReLU`) in this course. On the 150-image task of notebook 06 it
 //   also shrank the generalization gap — without making the training set harder to fit.

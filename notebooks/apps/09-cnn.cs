@@ -47,6 +47,7 @@ Lesson.Start("../09-cnn.ipynb", "09 · Convolutional networks");
 //
 // Previous: [08 · Multilayer perceptrons](08-mlp.ipynb) · Next: [10 · Residual networks](10-residual.ipynb).
 
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 torch.manual_seed(0);
 var rng = new Rng(0);
 
@@ -449,7 +450,8 @@ foreach (var (n, k, s, p) in new[] { (28, 5, 1, 0), (28, 3, 2, 1), (32, 5, 1, 2)
     using var conv = torch.nn.Conv2d(1, 1, k, stride: s, padding: p);
     allSizes &= OutSize(n, k, s, p) == conv.forward(torch.zeros(1, 1, n, n)).shape[2];
 }
-Exercise.Check("1", allSizes, "pad the input on both sides, then count how many positions the window can start at when it moves s pixels at a time and must stay inside — the first position counts too");
+Exercise.Check("09-1", allSizes, "pad the input on both sides, then count how many positions the window can start at when it moves s pixels at a time and must stay inside — the first position counts too",
+    codeHint: "int room = n + 2 * p - k;   // how far the window can travel; now count its stops, s pixels apart");
 
 // ### Exercise 2: a filter for horizontal edges
 // Design a 3×3 filter (row by row, 9 numbers) that responds to **horizontal** edges (dark above, bright below) and
@@ -466,8 +468,9 @@ var flat = torch.ones(1, 1, 6, 6);
 float onHorizontal = torch.nn.functional.conv2d(stepDown, hFilter).max().item<float>();
 float onVertical = torch.nn.functional.conv2d(stepRight, hFilter).abs().max().item<float>();
 float onFlat = torch.nn.functional.conv2d(flat, hFilter).abs().max().item<float>();
-Exercise.Check("2", onHorizontal >= 1 && onVertical < 1e-6 && onFlat < 1e-6,
-    $"response on a horizontal edge {onHorizontal:G3} (want ≥ 1), on a vertical edge {onVertical:G3} and on a flat image {onFlat:G3} (want 0); the Sobel filter of section 2 measures change from left to right; you want change from top to bottom. For a flat image to give 0, what must the nine weights add up to?");
+Exercise.Check("09-2", onHorizontal >= 1 && onVertical < 1e-6 && onFlat < 1e-6,
+    $"response on a horizontal edge {onHorizontal:G3} (want ≥ 1), on a vertical edge {onVertical:G3} and on a flat image {onFlat:G3} (want 0); the Sobel filter of section 2 measures change from left to right; you want change from top to bottom. For a flat image to give 0, what must the nine weights add up to?",
+    codeHint: "rows: top row negative, middle row 0, bottom row positive — like Sobel, turned by 90°");
 
 // ### Exercise 3: receptive field of another network
 // A small network for 32×32 images stacks: conv 3×3 (stride 1) → conv 3×3 **stride 2** → conv 3×3 (stride 1) →
@@ -482,14 +485,15 @@ int receptiveField = 0;
 var input = torch.zeros(1, 1, 32, 32, requires_grad: true);
 var ones = torch.ones(1, 1, 3, 3);
 var a = torch.nn.functional.conv2d(input, ones, padding: [1, 1]);
-a = torch.nn.functional.conv2d(a, ones, stride: [2, 2], padding: [1, 1]);
+a = torch.nn.functional.conv2d(a, ones, strides: [2, 2], padding: [1, 1]);
 a = torch.nn.functional.conv2d(a, ones, padding: [1, 1]);
 a = torch.nn.functional.avg_pool2d(a, 2);                         // average: every input position gets a gradient
 a = torch.nn.functional.conv2d(a, ones, padding: [1, 1]);
 a[0, 0, a.shape[2] / 2, a.shape[3] / 2].backward();
 long measured = input.grad!.squeeze().abs().sum(dim: 1).gt(0).sum().item<long>();   // rows with a nonzero gradient
-Exercise.Check("3", receptiveField == measured,
-    $"you wrote {receptiveField}; go layer by layer: a k×k window adds (k − 1) input positions, each j pixels apart, and a stride multiplies j for the layers after it — which layers change j here?");
+Exercise.Check("09-3", receptiveField == measured,
+    $"you wrote {receptiveField}; go layer by layer: a k×k window adds (k − 1) input positions, each j pixels apart, and a stride multiplies j for the layers after it — which layers change j here?",
+    codeHint: "r = 3; j = 1; then r += (k - 1) * j and j *= s for each further layer");
 
 // ## Takeaways
 // - Dense layers on images need weights growing with the fourth power of the image side; a convolution's parameters

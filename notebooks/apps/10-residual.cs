@@ -46,6 +46,7 @@ Lesson.Start("../10-residual.ipynb", "10 · Residual networks");
 //
 // Previous: [09 · Convolutional networks](09-cnn.ipynb) · Next: [11 · Assessment](11-assessment.ipynb).
 
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 torch.manual_seed(0);
 var rng = new Rng(0);
 
@@ -340,7 +341,8 @@ bool allRight = configs.All(c =>
     long actual = block.parameters().Where(p => p.dim() == 4).Sum(p => p.numel());
     return BottleneckConvWeights(c.inC, c.width, c.expansion, c.stride) == actual;
 });
-Exercise.Check("1", allRight, "count each of the three convolutions of the main path with Cout·Cin·k² (mind which widths go in and out of each, and that two of them are 1×1), then add the shortcut's 1×1 convolution only in the cases where the block's input cannot be added to its output as it is");
+Exercise.Check("10-1", allRight, "count each of the three convolutions of the main path with Cout·Cin·k² (mind which widths go in and out of each, and that two of them are 1×1), then add the shortcut's 1×1 convolution only in the cases where the block's input cannot be added to its output as it is",
+    codeHint: "long w = (long)inC * width + 9L * width * width + …; if (stride != 1 || …) w += …;");
 
 // ### Exercise 2: a residual block for an MLP
 // Shortcuts are not specific to convolutions. Complete the `Module` below so that it computes
@@ -362,9 +364,10 @@ using (torch.no_grad())
     mlpBlock.Fc2.bias!.zero_();
 }
 double identityError = (mlpBlock.forward(probe) - probe).abs().max().item<float>();
-Exercise.Check("2", formulaError < 1e-6 && identityError == 0 && mlpBlock.ParameterCount() == 2 * (16 * 16 + 16),
+Exercise.Check("10-2", formulaError < 1e-6 && identityError == 0 && mlpBlock.ParameterCount() == 2 * (16 * 16 + 16),
     $"max |yours − (x + fc2(relu(fc1(x))))| = {formulaError:G3} with random weights, max |y − x| = {identityError:G3} with fc2 = 0 (both should be 0). " +
-    "Idea: the branch the class computes now is F(x); a residual block returns its input plus that branch.");
+    "Idea: the branch the class computes now is F(x); a residual block returns its input plus that branch.",
+    codeHint: "public override Tensor forward(Tensor x) => x + …;");
 
 // ### Exercise 3: start the identity blocks as the identity
 // Goyal et al. (2017) initialize the **last** batch norm's $\gamma$ of every residual branch to 0. Then $F(x) = 0$ at the
@@ -390,9 +393,10 @@ foreach (var block in identityBlocks)
     var x = torch.nn.functional.relu(torch.randn(4, block.named_parameters().First().parameter.shape[1], 8, 8));
     blockError = Math.Max(blockError, (block.forward(x) - x).abs().max().item<float>());
 }
-Exercise.Check("3", gammas.Count == 9 && gammas.All(g => g.abs().max().item<float>() == 0) && blockError == 0 && identityBlocks.Count == 7,
+Exercise.Check("10-3", gammas.Count == 9 && gammas.All(g => g.abs().max().item<float>() == 0) && blockError == 0 && identityBlocks.Count == 7,
     $"{gammas.Count(g => g.abs().max().item<float>() == 0)} of {gammas.Count} bn2.weight tensors are zero; the {identityBlocks.Count} identity-shortcut blocks change their input by up to {blockError:G3}. " +
-    "Idea: find the parameters by name (named_parameters gives each with its full path) and overwrite them in place, with autograd switched off.");
+    "Idea: find the parameters by name (named_parameters gives each with its full path) and overwrite them in place, with autograd switched off.",
+    codeHint: "using (torch.no_grad()) foreach (var (name, p) in zeroInit.named_parameters()) if (name.EndsWith(\"bn2.weight\")) …");
 
 // ## Takeaways
 // - Deeper plain networks can have a *higher training loss* than shallower ones — the degradation problem is about

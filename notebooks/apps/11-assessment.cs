@@ -53,6 +53,7 @@ Lesson.Start("../11-assessment.ipynb", "11 · Assessment");
 //
 // Previous: [10 · Residual networks](10-residual.ipynb) · Back to the start: [00 · Setup](00-setup.ipynb).
 
+torch.set_num_threads(1);   // the course's models are tiny: one thread is faster than two taking turns
 torch.manual_seed(0);
 
 // ## Exercise 1: the quiz
