@@ -343,7 +343,9 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
         table.contents td.title { min-width: 11rem; font-weight: 600; }
         table.contents td.title small { font-weight: normal; color: #6e7781; }
         table.contents td.objectives ul { margin: 0; padding-left: 1.1rem; font-size: 0.88rem; }
-        table.contents td.time, table.contents td.status { white-space: nowrap; font-variant-numeric: tabular-nums; }
+        table.contents td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+        table.contents td.status { font-size: 0.9rem; min-width: 10rem; }
+        table.contents td.objectives { width: 50%; }
         .cell { margin: 0.8rem 0; }
         .cell.code { border-left: 3px solid #d0d7de; padding-left: 0.8rem; }
         .cell.code.ok { border-left-color: #9bd0a5; }
