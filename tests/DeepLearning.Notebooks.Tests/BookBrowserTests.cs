@@ -193,3 +193,38 @@ public class CourseBookBrowserTests(CourseRunFixture course, ChromiumSession chr
         Assert.True(view.KatexStyled && view.KatexFonts, $"KaTeX's stylesheet or fonts missing (see {png})");
     }
 }
+
+/// <summary>
+/// Any built book, e.g. the one <c>notebooks/run</c> wrote: <c>COURSE_BOOK=artifacts/book dotnet test … --filter
+/// BuiltBookBrowserTests</c> checks every page of it as the tests above do and screenshots each page's first screen
+/// (skipped when COURSE_BOOK is unset).
+/// </summary>
+public class BuiltBookBrowserTests(ChromiumSession chromium, ITestOutputHelper output) : IClassFixture<ChromiumSession>
+{
+    private static readonly string? Book = Environment.GetEnvironmentVariable("COURSE_BOOK") is { Length: > 0 } b ? Path.GetFullPath(b, Runner.RepoRoot) : null;
+
+    public sealed class BookFactAttribute : FactAttribute
+    {
+        public BookFactAttribute()
+        {
+            if (Book is null) Skip = "set COURSE_BOOK to a built book's folder";
+            else if (Browser.Path is null) Skip = new ChromiumFactAttribute().Skip;
+        }
+    }
+
+    [BookFact]
+    public void Every_page_of_the_built_book_reads_right_offline()
+    {
+        var problems = new List<string>();
+        foreach (string page in BookPages.Of(Book!))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var view = chromium.Browser.View(Path.Combine(Book!, page));
+            output.WriteLine($"{view} [{clock.Elapsed.TotalSeconds:0.0} s]");
+            problems.AddRange(view.Problems(BookPages.ExpectsMath(Book!, page)).Select(p => $"{page}: {p}"));
+            // The first screen of every page, for a look (artifacts/test-screenshots/book-<page>.png).
+            chromium.Browser.Screenshot(Path.Combine(Book!, page), Path.Combine(BookBrowserTests.Shots, "book-" + Path.ChangeExtension(page, ".png")));
+        }
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+}

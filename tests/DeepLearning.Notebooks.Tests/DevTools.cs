@@ -42,7 +42,7 @@ public sealed record PageView(
     }
 
     public override string ToString() =>
-        $"{Path.GetFileName(Page)}: {Formulas} formulas, {Charts.Count} charts ({UndrawnCharts.Count} undrawn), " +
+        $"{Path.GetFileName(Page)}: {Formulas} formulas ({FirstScreenDisplays} displayed on the first screen), {Charts.Count} charts ({UndrawnCharts.Count} undrawn), " +
         $"{RawTex.Count} raw TeX, {ExternalRequests.Count} external requests, {MissingFiles.Count} missing files, {ScriptErrors.Count} script errors";
 }
 

@@ -98,13 +98,16 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
         string? objectives = null;
 
         body.Append("<nav class=\"top\"><a href=\"index.html\">Contents</a>");
-        if (previous is not null) body.Append($" · <a rel=\"prev\" href=\"{Attr(previous.Page)}\">← {Html(previous.Title)}</a>");
-        if (next is not null) body.Append($" · <a rel=\"next\" href=\"{Attr(next.Page)}\">{Html(next.Title)} →</a>");
+        if (previous is not null) body.Append($" · <a rel=\"prev\" href=\"{Attr(previous.Page)}\" title=\"{Attr(previous.Title)}\">← {Html(Short(previous.Title))}</a>");
+        if (next is not null) body.Append($" · <a rel=\"next\" href=\"{Attr(next.Page)}\" title=\"{Attr(next.Title)}\">{Html(Short(next.Title))} →</a>");
         if (report.Executed.Length > 0) body.Append($" · <a href=\"{Attr(report.Executed)}\">executed notebook</a>");
+        // A notebook that passed says so in the navigation line; one that did not, in a box of its own.
+        if (report.Status == Status.Ok) body.Append($" · {StatusMark(report.Status)} {StatusText(report)}");
         // Hides every code cell at once, without a script.
         body.Append(" <label class=\"toggle\"><input type=\"checkbox\" id=\"hide-code\"> hide code</label>");
         body.Append("</nav>\n");
-        body.Append($"<p class=\"run {Css(report.Status)}\">{Html(report.Name)}: {StatusText(report)}</p>\n");
+        if (report.Status != Status.Ok)
+            body.Append($"<p class=\"run {Css(report.Status)}\">{Html(report.Name)}: {StatusText(report)}</p>\n");
         if (report.Error is not null)
             body.Append($"<pre class=\"error\">{Html(report.Error)}</pre>\n");
 
@@ -121,8 +124,9 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
             }
             var cell = cells.GetValueOrDefault(number);
             var status = cell?.Status ?? Status.NotRun;
-            // Code stays open to read, except set-up cells with nothing but #r lines and comments.
-            bool setup = IsSetup(element.Contents);
+            // Code stays open to read, except set-up cells (nothing but #r lines and comments) that ran: they and
+            // their package-loading output fold into one line.
+            bool setup = IsSetup(element.Contents) && status == Status.Ok;
             body.Append($"<section class=\"cell code {Css(status)}\" id=\"cell-{number}\">\n")
                 .Append(setup ? "<details class=\"source\">" : "<details class=\"source\" open>")
                 .Append("<summary class=\"cell-head\">")
@@ -132,7 +136,8 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
                 .Append(cell?.Solution == true ? " · <span class=\"badge\">exercise solution filled in by the runner</span>" : "")
                 .Append(setup ? $" · <code>{Html(NotebookExecutor.FirstLine(element.Contents))}</code>" : "")
                 .Append("</summary>")
-                .Append($"<pre class=\"source\"><code>{Html(element.Contents)}</code></pre></details>\n");
+                .Append($"<pre class=\"source\"><code>{Html(element.Contents)}</code></pre>")
+                .Append(setup ? "\n" : "</details>\n");
             if (element.Outputs.Count > 0)
             {
                 body.Append("<div class=\"outputs\">\n");
@@ -147,7 +152,7 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
                 }
                 body.Append("</div>\n");
             }
-            body.Append("</section>\n");
+            body.Append(setup ? "</details></section>\n" : "</section>\n");
         }
 
         body.Append("<nav class=\"bottom\">")
@@ -162,6 +167,9 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
         head.Append("</head><body><main>\n");
         return new PageHtml(head.Append(body).Append("</main></body></html>\n").ToString(), plotly, require, problems, objectives);
     }
+
+    // "06 · Regularization: fitting the data without memorizing it" → "06 · Regularization", for one navigation line.
+    private static string Short(string title) => title.Split(':', 2)[0].Trim();
 
     private static string Head(string title, bool hasMath) =>
         $"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{Html(title)}</title>\n"
@@ -310,15 +318,17 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
     private static partial Regex LocalImage();
 
     private const string Style = """
-        body { margin: 0; background: #f4f5f7; color: #1d1d1f; font: 17px/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-        main { max-width: 980px; margin: 0 auto; padding: 1.2rem 2.5rem 3rem; background: #fff; min-height: 100vh; box-shadow: 0 0 12px rgba(0,0,0,.06); }
+        body { margin: 0; background: #f4f5f7; color: #1d1d1f; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+        main { position: relative; max-width: 980px; margin: 0 auto; padding: 1.3rem 2.5rem 3rem; background: #fff; min-height: 100vh; box-shadow: 0 0 12px rgba(0,0,0,.06); }
         nav { font-size: 0.9rem; }
-        nav.top { margin-bottom: 1rem; color: #6e7781; }
+        nav.top { margin-bottom: 0.5rem; color: #6e7781; }
         nav.bottom { display: flex; justify-content: space-between; gap: 1rem; margin-top: 3rem; padding-top: 1rem; border-top: 1px solid #e3e3e3; }
-        .toggle { float: right; cursor: pointer; user-select: none; }
+        .toggle { position: absolute; top: 0.15rem; right: 2.5rem; font-size: 0.78rem; cursor: pointer; user-select: none; }
+        .toggle input { vertical-align: -0.15em; margin: 0 0.2rem 0 0; }
         a { color: #0b5cad; }
         h1, h2, h3 { line-height: 1.25; }
-        h2 { margin-top: 2.2rem; padding-bottom: 0.2rem; border-bottom: 1px solid #eaecef; }
+        h1 { margin: 0.4rem 0 0.8rem; }
+        h2 { margin-top: 1.5rem; padding-bottom: 0.2rem; border-bottom: 1px solid #eaecef; }
         p code, li code, td code { background: #f3f4f6; border-radius: 4px; padding: 0.05em 0.3em; font-size: 0.88em; }
         table { border-collapse: collapse; margin: 0.8rem 0; font-size: 0.92rem; }
         th, td { border-bottom: 1px solid #e3e3e3; padding: 0.35rem 0.7rem; text-align: left; vertical-align: top; }
@@ -333,8 +343,10 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
         table.contents td.title { min-width: 11rem; font-weight: 600; }
         table.contents td.title small { font-weight: normal; color: #6e7781; }
         table.contents td.objectives ul { margin: 0; padding-left: 1.1rem; font-size: 0.88rem; }
-        table.contents td.time, table.contents td.status { white-space: nowrap; font-variant-numeric: tabular-nums; }
-        .cell { margin: 1rem 0; }
+        table.contents td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
+        table.contents td.status { font-size: 0.9rem; min-width: 10rem; }
+        table.contents td.objectives { width: 50%; }
+        .cell { margin: 0.8rem 0; }
         .cell.code { border-left: 3px solid #d0d7de; padding-left: 0.8rem; }
         .cell.code.ok { border-left-color: #9bd0a5; }
         .cell.code.failed, .cell.code.timeout { border-left-color: #d1242f; }
@@ -344,7 +356,7 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
         .cell-head code { font-size: 0.95em; }
         body:has(#hide-code:checked) details.source { display: none; }
         .badge { background: #fff8c5; border-radius: 4px; padding: 0 0.3rem; }
-        pre { overflow-x: auto; padding: 0.6rem 0.8rem; border-radius: 6px; font: 0.84rem/1.45 ui-monospace, "Cascadia Code", Menlo, Consolas, "DejaVu Sans Mono", monospace; }
+        pre { overflow-x: auto; padding: 0.5rem 0.8rem; border-radius: 6px; font: 0.84rem/1.45 ui-monospace, "Cascadia Code", Menlo, Consolas, "DejaVu Sans Mono", monospace; }
         pre.source, .markdown pre { background: #f6f8fa; margin: 0.2rem 0; }
         pre.source { max-height: 32rem; }
         .outputs { margin-top: 0.3rem; }
