@@ -347,9 +347,8 @@ Console.WriteLine($"Φ({x0}) = {keep:F4};  mean of m·x over 200,000 draws = {mo
 Claim.That("the average of the randomly gated input matches GELU", Math.Abs(monteCarlo - gelu) < 0.005, $"|Δ| = {Math.Abs(monteCarlo - gelu):E2}");
 
 // PyTorch also offers a cheaper **tanh approximation**, $\tfrac12 x\bigl(1 + \tanh(\sqrt{2/\pi}\,(x + 0.044715x^3))\bigr)$,
-// as `gelu(x, approximate="tanh")`. TorchSharp 0.106's `gelu` has no `approximate=` argument, so the course library
-// provides it under the name `"gelu_tanh"` (`TorchActivations.GeluTanh`, written from tensor primitives so autograd
-// differentiates it).
+// as `gelu(x, approximate="tanh")`; in TorchSharp 0.107 that is `gelu(x, GELU.Approximate.tanh)`, which the course
+// library names `"gelu_tanh"`.
 //
 // **Swish**, $x\,\sigma(\beta x)$ (Ramachandran, Zoph & Le 2017), found by automated search, is with $\beta = 1$ the
 // **SiLU** of Elfwing et al. (2018): `torch.nn.functional.silu`. It is close to GELU: $x\Phi(x) \approx x\,\sigma(1.702x)$.

@@ -306,7 +306,7 @@ Console.WriteLine($"without the bias correction the first step would be m/√v =
 // $\frac\lambda2\|\theta\|^2$ to the loss and shrinking the weights by $\eta\lambda\theta$ each step are the same
 // thing. With Adam they are not: the penalty's gradient $\lambda\theta$ enters $m$ and gets divided by $\sqrt{\hat v}$, so
 // parameters with large gradients are barely decayed. AdamW **decouples** the decay —
-// $\theta \leftarrow \theta(1 - \eta\lambda)$, then the Adam step on the loss gradient alone. (Careful in TorchSharp 0.106: `torch.optim.AdamW`'s default
+// $\theta \leftarrow \theta(1 - \eta\lambda)$, then the Adam step on the loss gradient alone. (Careful in TorchSharp 0.107: `torch.optim.AdamW`'s default
 // `weight_decay` is 0, PyTorch's is 0.01 — pass it explicitly; `OptimizerSpec.AdamW` and `Optim.AdamW` do.)
 // `RegularizationExperiments.WeightDecayEquivalence` trains the same small regression with each variant:
 

@@ -253,8 +253,8 @@ Lesson.Show(Charts.Histograms([.. PreActivations("xavier"), .. PreActivations("k
 //
 // A vanished signal means the output no longer depends on the input and the early layers get no gradient. He et al.
 // report that their 30-layer ReLU network trained from Xavier's init "completely stalls". `InitLab.TrainDeep` repeats
-// a small version: a plain ReLU network of 30 `Linear` layers ($64 \to 64 \cdots 64 \to 10$) on the 8×8 digits, 5 epochs of
-// SGD with momentum, the same learning rate for both. A network whose output ignores its input can do no better than
+// a small version: a plain ReLU network of 30 `Linear` layers ($64 \to 64 \cdots 64 \to 10$) on the 8×8 digits, 10 epochs of
+// SGD with momentum at a learning rate of 0.005, the same for both. A network whose output ignores its input can do no better than
 // predicting the class frequencies: a loss of $\ln 10 \approx 2.303$.
 Lesson.Section("Does it matter for training?");
 
