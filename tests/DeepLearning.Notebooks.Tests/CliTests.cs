@@ -22,7 +22,7 @@ public class CliTests
         var missing = Runner.Run(TimeSpan.FromMinutes(1), "run", "--notebooks", Runner.TestNotebooks, "--out", Path.Combine(Path.GetTempPath(), "course-runner-tests", "never-written"), "nope");
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("'nope' matches no notebook; notebooks in", missing.Output, StringComparison.Ordinal);
-        Assert.Contains("chart, exercise, failing, outputs, slow", missing.Output, StringComparison.Ordinal);
+        Assert.Contains("chart, exercise, failing, math, outputs, slow", missing.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public class CliTests
         Assert.Null(error);
         Assert.Equal(["chart.ipynb", "failing.ipynb", "outputs.ipynb"], paths.Select(Path.GetFileName));
 
-        Assert.Equal(5, (new RunOptions { Notebooks = Runner.TestNotebooks }).Select().Paths.Count);
+        Assert.Equal(6, (new RunOptions { Notebooks = Runner.TestNotebooks }).Select().Paths.Count);   // chart, exercise, failing, math, outputs, slow
         using var dir = Runner.NewOutDir("select");
         foreach (string name in new[] { "01-a.ipynb", "01-b.ipynb" }) File.WriteAllText(Path.Combine(dir, name), "{}");
         Assert.Equal("'01' is ambiguous; notebooks in " + dir + ": 01-a, 01-b", (options with { Notebooks = dir, Names = ["01"] }).Select().Error);
