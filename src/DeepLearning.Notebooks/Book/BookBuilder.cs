@@ -176,10 +176,13 @@ internal sealed partial class BookBuilder(string outDir, string? katexDir = null
         + (hasMath ? $"<link rel=\"stylesheet\" href=\"{BookMath.Stylesheet}\">\n" : "")
         + $"<link rel=\"stylesheet\" href=\"{CssFile}\">\n";
 
-    // A cell a reader need not read: only #r/#! directives, comments and blank lines.
+    // A cell a reader need not read: only #r/#! directives, using directives, the seeds and thread count every notebook
+    // sets, comments and blank lines (so a page opens on its lesson, not on its boilerplate).
     private static bool IsSetup(string code) =>
-        code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim())
-            .All(l => l.Length == 0 || l.StartsWith("#r ", StringComparison.Ordinal) || l.StartsWith("#!", StringComparison.Ordinal) || l.StartsWith("//", StringComparison.Ordinal));
+        code.ReplaceLineEndings("\n").Split('\n').Select(l => l.Trim()).All(l => l.Length == 0 || SetupPrefixes.Any(p => l.StartsWith(p, StringComparison.Ordinal)));
+
+    private static readonly string[] SetupPrefixes =
+        ["#r ", "#!", "//", "using ", "torch.set_num_threads(", "torch.manual_seed(", "var rng = new Rng("];
 
     /// <summary>The list after a "**Objectives**" paragraph (the course's notebooks open with one), as HTML.</summary>
     private string? Objectives(string markdown, string notebooksDir, BookMath math, string where)
