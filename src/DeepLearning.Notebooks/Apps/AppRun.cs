@@ -26,7 +26,12 @@ internal sealed class AppRun(AppsOptions options, TextWriter console)
             if (cancel.IsCancellationRequested) { reports.Add(new AppReport(stem, Status.NotRun, 0, 0, 0, 0, 0, 0, "interrupted")); continue; }
             console.WriteLine();
             console.WriteLine($"── {stem}");
-            reports.Add(await RunOneAsync(notebook, solvedDir, Path.Combine(logs, stem + ".log"), cancel));
+            try { reports.Add(await RunOneAsync(notebook, solvedDir, Path.Combine(logs, stem + ".log"), cancel)); }
+            catch (IOException e)   // e.g. a full disk while writing the log: report it as this app's failure, go on
+            {
+                console.WriteLine($"  ✗ {e.Message}");
+                reports.Add(new AppReport(stem, Status.Failed, 0, 0, 0, 0, 0, 0, e.Message));
+            }
         }
 
         int width = Math.Max("app".Length, reports.Max(r => r.Name.Length));
@@ -99,12 +104,16 @@ internal sealed class AppRun(AppsOptions options, TextWriter console)
         int claims = 0, checks = 0, charts = 0, failed = 0;
         var tail = new Queue<string>();
         var gate = new object();
+        bool logFailed = false;
         void Line(string? line, bool error)
         {
             if (line is null) return;
             lock (gate)
             {
-                log.WriteLine(error ? "stderr: " + line : line);
+                // Runs on the process's reader thread: an exception here would end the whole runner.
+                if (!logFailed)
+                    try { log.WriteLine(error ? "stderr: " + line : line); }
+                    catch (IOException e) { logFailed = true; console.WriteLine($"  ✗ cannot write the log any more: {e.Message}"); }
                 if (echo) console.WriteLine((error ? "  stderr: " : "  ") + line);
                 if (line.StartsWith('✔')) claims++;
                 else if (line.StartsWith('✅')) checks++;
