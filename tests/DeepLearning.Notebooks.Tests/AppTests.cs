@@ -120,8 +120,40 @@ public class AppTests
         Assert.Equal(["03"], options.Names);
         Assert.Equal(AppsOptions.Action.Run, AppsOptions.Parse([]).Options!.Mode);
         Assert.False(AppsOptions.Parse(["--no-solutions"]).Options!.Solutions);
+        Assert.False(AppsOptions.Parse([]).Options!.KeepBuilds);
+        Assert.True(AppsOptions.Parse(["--keep-builds"]).Options!.KeepBuilds);
         Assert.Equal("unknown option '--bogus'", AppsOptions.Parse(["--bogus"]).Error);
         Assert.Equal("--timeout wants a positive number of seconds, got '0'", AppsOptions.Parse(["--timeout", "0"]).Error);
+    }
+
+    [Fact]
+    public void An_apps_build_output_is_removed_and_only_its_own()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "runfile-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string app = Path.Combine(root, "src", "03-optimizers.cs"), other = Path.Combine(root, "elsewhere", "03-optimizers.cs");
+            string Folder(string name, string source)
+            {
+                string folder = Path.Combine(root, "runfile", name);
+                Directory.CreateDirectory(Path.Combine(folder, "bin", "release"));
+                File.WriteAllText(Path.Combine(folder, "bin", "release", "libtorch_cpu.so"), "big");
+                File.WriteAllText(Path.Combine(folder, "build-start.cache"), source + "\n");
+                return folder;
+            }
+            string mine = Folder("03-optimizers-aaaa", app), theirs = Folder("03-optimizers-bbbb", other), unrelated = Folder("04-backprop-cccc", app);
+            string noMarker = Path.Combine(root, "runfile", "03-optimizers-dddd");
+            Directory.CreateDirectory(noMarker);
+
+            var removed = AppRun.RemoveBuild(app, [Path.Combine(root, "runfile"), Path.Combine(root, "missing")]);
+
+            Assert.Equal([mine], removed);
+            Assert.False(Directory.Exists(mine));
+            Assert.True(Directory.Exists(theirs));      // the same lesson built from another checkout
+            Assert.True(Directory.Exists(unrelated));   // another lesson's folder, whatever its marker says
+            Assert.True(Directory.Exists(noMarker));    // not recognizably this app's: left alone
+        }
+        finally { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); }
     }
 
     private static void WriteNotebook(string path, params (string Kind, string? Id, string Source)[] cells)

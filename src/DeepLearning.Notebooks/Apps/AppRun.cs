@@ -74,6 +74,7 @@ internal sealed class AppRun(AppsOptions options, TextWriter console)
         var build = await RunProcessAsync(["build", app, "-c", options.Configuration, "--nologo", "-v", "quiet", "-p:TreatWarningsAsErrors=true"], options.Timeout, writer, echo: false, cancel);
         if (build.ExitCode != 0)
         {
+            if (!options.KeepBuilds) RemoveBuild(app);
             foreach (string line in build.Tail) console.WriteLine("  " + line);
             return new AppReport(stem, build.Killed ? Status.Timeout : Status.Failed, build.Seconds, 0, 0, 0, 0, 0,
                 build.Killed ? $"build stopped after {options.Timeout.TotalSeconds:0} s" : $"build failed (exit code {build.ExitCode}); see {log}");
@@ -81,6 +82,7 @@ internal sealed class AppRun(AppsOptions options, TextWriter console)
         console.WriteLine($"  built in {Summary.Time(build.Seconds)}");
 
         var run = await RunProcessAsync(["run", "--no-build", "-c", options.Configuration, app], options.Timeout, writer, echo: true, cancel);
+        if (!options.KeepBuilds) RemoveBuild(app);
         var status = run.Killed ? Status.Timeout : run.ExitCode == 0 && run.Failed == 0 ? Status.Ok : Status.Failed;
         string? error = status switch
         {
@@ -90,6 +92,36 @@ internal sealed class AppRun(AppsOptions options, TextWriter console)
         };
         console.WriteLine($"  → {(status == Status.Ok ? "ok" : status.ToString().ToLowerInvariant())} in {Summary.Time(run.Seconds)}: {run.Claims} claims ✔, {run.Checks} checks ✅, {run.Charts} charts");
         return new AppReport(stem, status, build.Seconds, run.Seconds, run.Claims, run.Checks, run.Charts, run.Failed, error);
+    }
+
+    /// <summary>
+    /// Deletes the build output the SDK keeps for a file-based app (bin/ and obj/ in its per-app folder under
+    /// <c>~/.local/share/dotnet/runfile</c>, or the temp folder on SDKs that use it). Each holds a copy of libtorch,
+    /// about 1.1 GB, and every new checkout path gets new folders: 14 apps per CI run filled this machine's disk once.
+    /// The folder is recognized by its <c>build-start.cache</c>, which names the app's source file.
+    /// </summary>
+    internal static IReadOnlyList<string> RemoveBuild(string app, IEnumerable<string>? roots = null)
+    {
+        string source = Path.GetFullPath(app), stem = Path.GetFileNameWithoutExtension(source);
+        var removed = new List<string>();
+        roots ??=
+        [
+            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "dotnet", "runfile"),
+            Path.Combine(Path.GetTempPath(), "dotnet", "runfile"),
+        ];
+        foreach (string root in roots.Distinct().Where(Directory.Exists))
+            foreach (string folder in Directory.EnumerateDirectories(root, stem + "-*"))
+            {
+                string marker = Path.Combine(folder, "build-start.cache");
+                try
+                {
+                    if (!File.Exists(marker) || File.ReadLines(marker).FirstOrDefault()?.Trim() != source) continue;
+                    Directory.Delete(folder, recursive: true);
+                    removed.Add(folder);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // in use or gone: leave it
+            }
+        return removed;
     }
 
     private sealed record ProcessResult(int ExitCode, bool Killed, double Seconds, int Claims, int Checks, int Charts, int Failed, IReadOnlyList<string> Tail);

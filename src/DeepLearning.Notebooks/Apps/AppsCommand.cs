@@ -9,6 +9,7 @@ internal sealed record AppsOptions
     public string Notebooks { get; init; } = "notebooks";
     public string Out { get; init; } = Path.Combine("artifacts", "apps");
     public bool Solutions { get; init; } = true;
+    public bool KeepBuilds { get; init; }
     public string Configuration { get; init; } = "Release";
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(600);
     public IReadOnlyList<string> Names { get; init; } = [];
@@ -25,6 +26,8 @@ internal sealed record AppsOptions
                                  report each one's build and run time; exit 1 if any fails
           --no-solutions         with --run: run the committed apps, exercises as learners get them (else: copies
                                  with the solutions from notebooks/solutions/ filled in, generated into --out)
+          --keep-builds          with --run: keep each app's build output (about 1.1 GB each: libtorch is copied
+                                 next to every app) instead of removing it once the app has run
           --notebooks DIR        folder with the .ipynb files (default: notebooks)
           --out DIR              where --run writes the solved apps and logs (default: artifacts/apps)
           -c, --configuration C  build configuration for --run (default: Release)
@@ -45,6 +48,7 @@ internal sealed record AppsOptions
                 case "--check": options = options with { Mode = Action.Check }; break;
                 case "--run": options = options with { Mode = Action.Run }; break;
                 case "--no-solutions": options = options with { Solutions = false }; break;
+                case "--keep-builds": options = options with { KeepBuilds = true }; break;
                 case "--notebooks" or "--out" or "-c" or "--configuration" or "--timeout":
                     if (i + 1 >= args.Count) return (null, $"{arg} needs a value");
                     string value = args[++i];
