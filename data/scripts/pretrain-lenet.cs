@@ -1,6 +1,7 @@
 // Trains the course's pretrained network and writes data/models/lenet5-mnist-digits-0-4.bin (notebook 13).
-// Run from the repository root; TorchSharp 0.107 needs a libstdc++ with GLIBCXX_3.4.32 (Debian 13), so here:
-//     /work/in-root dotnet run -c Release data/scripts/pretrain-lenet.cs      (or on any Debian 13 / Ubuntu 24.04)
+// Run from the repository root. TorchSharp 0.107 needs a libstdc++ with GLIBCXX_3.4.32 (Debian 13, Ubuntu 24.04):
+//     dotnet run -c Release data/scripts/pretrain-lenet.cs
+// (on an older host: source tests/debian13-root.sh && debian13_root_run dotnet run -c Release data/scripts/pretrain-lenet.cs)
 // then refresh the manifest: /usr/bin/python3 data/scripts/manifest.py
 // The recipe is Transfer.Pretrain (src/DeepLearning.Course/Topics/Transfer.cs): LeNet5(28) with 5 outputs, seed 0,
 // Adam lr 0.001, batches of 64, 8 epochs over the 4,881 MNIST training images of digits 0–4, one CPU thread.
