@@ -40,7 +40,7 @@ Lesson.Start("../13-transfer.ipynb", "13 · Transfer learning: reusing a pretrai
 // - load pretrained weights with TorchSharp (`module.load`), checked against a hash before they are trusted;
 // - say what early and late layers of a CNN respond to, and measure which layers' features carry over to a new task;
 // - freeze layers (`requires_grad = false`) and train a new classifier head on frozen features;
-// - compare frozen features, fine-tuning and training from scratch at several label budgets, and say when transfer pays;
+// - compare frozen features, fine-tuning and training from scratch at several label budgets, on the same draws;
 // - run the same pretrained weights through the from-scratch library and check that it computes the same thing;
 // - build a `torchvision.models` architecture (ResNet-18) and compare its size with the course's networks.
 //
@@ -97,10 +97,11 @@ var conv1Maps = maps.First(m => m.Stage == "conv1").Maps;
 Lesson.Show(Charts.ImageGrid(conv1Maps, titles: [.. Enumerable.Range(1, 6).Select(i => $"map {i}")], columns: 6, invert: true,
     title: "conv1 feature maps of a 7 (after ReLU): strokes at different orientations"));
 
-// Each filter is a small oriented edge or stroke detector, and each map lights up where the 7 has a stroke of that
-// orientation — useful for *any* digit, and indeed for any pen strokes. Deeper layers combine these into larger parts
-// (loops, corners, crossings) and finally into whatever separates *their* classes: the last hidden layer, fc2, has
-// learned features for telling 0–4 apart, not for 5–9.
+// Filters this small, learned from a few thousand digits, look noisy to the eye; their maps say more. Each map is the 7
+// seen through one filter — a detector of one local pattern of ink, applied at every position — and nothing in such a
+// detector is specific to 0–4: it responds to the strokes of any digit. Deeper layers combine these into larger parts
+// and finally into whatever separates *their* classes: the last hidden layer, fc2, was trained to tell 0–4 apart, not
+// 5–9. Whether that matters is a question for a measurement, not for the eye.
 //
 // **Measuring it.** A **linear probe** freezes the network, takes one layer's activations as features and trains only
 // a linear classifier on them (notebook 09, §6). `Transfer.LayerProbes` does that for every stage — raw pixels,
@@ -169,14 +170,13 @@ string[] methodNames = ["frozen features", "fine-tuning", "from scratch"];
 double[] budgetAxis = [.. budgets.Select(b => (double)b)];
 Lesson.Show(Charts.Lines([.. comparison.Methods.Select((m, i) => (methodNames[i], (IReadOnlyList<double>)budgetAxis, comparison.Curve(m)))],
     xTitle: "labeled images per digit (log scale)", yTitle: "test accuracy on digits 5–9", logX: true, markers: true,
-    title: "Transfer pays most when labels are scarce"));
+    title: "Pretrained features vs fine-tuning vs from scratch, by label budget"));
 
 double Gap(int perClass) => comparison.Mean(TransferMethod.FrozenFeatures, perClass) - comparison.Mean(TransferMethod.Scratch, perClass);
 double fineTuneLead = budgets.Average(b => comparison.Mean(TransferMethod.FineTune, b) - comparison.Mean(TransferMethod.Scratch, b));
 Console.WriteLine($"frozen − scratch: {string.Join(", ", budgets.Select(b => $"{b}/digit {Gap(b) * 100:+0.0;−0.0} points"))}");
-Claim.That("with one label per digit, frozen pretrained features beat training from scratch by at least 2 points", Gap(1) >= 0.02, $"{Gap(1) * 100:F1} points");
-Claim.That("frozen features are ahead of scratch at every budget", budgets.All(b => Gap(b) > 0), string.Join(", ", budgets.Select(b => $"{Gap(b) * 100:F1}")));
-Claim.That("the lead shrinks as labels grow: it is larger at 1 label per digit than at 100", Gap(1) > Gap(100), $"{Gap(1) * 100:F1} vs {Gap(100) * 100:F1} points");
+Claim.That("on the same draws, frozen pretrained features are ahead of training from scratch at every budget, from 1 to 100 labels per digit",
+    budgets.All(b => Gap(b) > 0), string.Join(", ", budgets.Select(b => $"{b}: {Gap(b) * 100:+0.0} points")));
 double spread5 = comparison.Runs.Where(r => r.Method == TransferMethod.FrozenFeatures && r.PerClass == 5).Select(r => r.Accuracy) is var five ? five.Max() - five.Min() : 0;
 Claim.That("at 5 labels per digit, the three draws differ by more than the frozen-vs-scratch lead", spread5 > Gap(5), $"spread {spread5 * 100:F1} vs lead {Gap(5) * 100:F1} points");
 Claim.That("fine-tuning is ahead of scratch too, averaged over the budgets", fineTuneLead > 0, $"{fineTuneLead * 100:F1} points");
@@ -184,22 +184,28 @@ Claim.That("every method gains over 30 points from 1 to 100 labels per digit: la
     comparison.Methods.All(m => comparison.Mean(m, 100) - comparison.Mean(m, 1) > 0.30),
     string.Join(", ", comparison.Methods.Select(m => $"{m} {comparison.Mean(m, 1):P0} → {comparison.Mean(m, 100):P0}")));
 
-// Read the chart from the left. With one image per digit, nothing can learn much — but a network that already knows
-// what strokes look like starts from features in which the new digits are nearly separable, and the scratch network
-// must learn its filters from five images. As the labels grow the scratch network learns good filters of its own and
-// the lead shrinks; with enough labels it can vanish. Fine-tuning starts from the same features but lets them
-// move: with this few labels that buys little over keeping them fixed, and the moves may fit noise. (With a large
-// pretrained network and a new task of moderate size, fine-tuning with a small learning rate usually wins — the
-// trade-off is data against how far the new task is from the old one.)
+// Read the chart from the left. With one image per digit nothing learns much, but the network that starts from
+// pretrained convolutions already has features in which the new digits are partly separable, while the scratch
+// network must learn its filters from five images. At every budget the frozen features come out ahead — and
+// fine-tuning, which starts from the same features but lets them move, lands close to them: with this few labels,
+// letting the features move buys little and may fit noise. (With a large pretrained network and a new task of
+// moderate size, fine-tuning with a small learning rate usually wins — the trade-off is data against how far the new
+// task is from the old one.)
 //
-// Two honest caveats. The lead is a few points, and one method's accuracy varies more than that from one draw of
-// labeled images to the next: **compare methods on the same draws, and over several of them**, as here. And this transfer is easy — same pen strokes, same image
-// size; the further the new task is from the old, the less the late layers, and then the early ones, carry over.
+// What this experiment does **not** show robustly is *how big* the lead is at each budget. The textbook story is that
+// transfer pays most when labels are scarce and the lead shrinks as labels grow — with enough labels a network from
+// scratch learns filters as good as the pretrained ones. Here the lead is a few points, and one method's accuracy moves
+// more than that from one draw of labeled images to the next (the claim above); on other draws of three (seeds 3–11)
+// the lead at one label per digit was sometimes the largest and sometimes no larger than at 100. So the claims stop at
+// what held on every draw: **compare methods on the same draws, and over several of them**, and be wary of a single
+// run's ranking. And this transfer is easy — same pen strokes, same image size; the further the new task is from the
+// old, the less the late layers, and then the early ones, carry over.
 //
 // ### Try it
 // Change `tryMethod`, `tryPerClass`, `trySteps`, `tryLearningRate` or `trySeed` and rerun (a second or two). Look for:
 // how far one labeled image per digit gets each method; whether fine-tuning beats frozen features with a smaller
-// learning rate (1e-4) or more steps; how much a different draw (`trySeed`) moves the accuracy at 5 labels per digit.
+// learning rate (1e-4) or more steps; how much a different draw (`trySeed`) moves the accuracy at 5 labels per digit;
+// whether `TransferMethod.Scratch` catches up with more steps (`trySteps = 300`) at 100 labels per digit.
 Lesson.Section("Try it");
 
 var tryMethod = TransferMethod.FineTune;
@@ -350,9 +356,9 @@ Exercise.Check("13-2", protoAgree == targetTest.Count,
 // - Early layers learn general features (strokes, edges), late layers features specific to their task: linear probes
 //   show pool2 reading the new digits far better than the raw pixels, and fc2 — nearly perfect on 0–4 — losing most.
 //   Cut where the features are still general.
-// - Freezing is `requires_grad = false`: the frozen layers keep their weights and cost no gradients. A new head on
-//   frozen features beat training from scratch at every label budget here, by most with one label per digit; the lead
-//   shrinks as labels grow. Compare methods on the same draws, several of them.
+// - Freezing is `requires_grad = false`: the frozen layers keep their weights and cost no gradients. A new classifier on
+//   frozen pretrained convolutions beat training from scratch at every label budget here, by a few points — less than
+//   the draws of labeled images vary, so compare methods on the same draws, several of them.
 // - The saved weights run unchanged in the from-scratch library: every stage agrees with TorchSharp within 1e-4.
 // - `torchvision.models.resnet18()` builds the 11.7-million-parameter ImageNet architecture (weights from a hub); the
 //   same recipe — replace `fc`, freeze or fine-tune — turns it into a classifier for a new task.

@@ -117,16 +117,15 @@ public class TransferTests
     }
 
     [Fact]
-    public void Transfer_beats_training_from_scratch_with_one_label_per_class()
+    public void Frozen_pretrained_features_beat_training_from_scratch_on_other_draws_too()
     {
-        // The notebook's smallest budget, on another draw than the notebook's (seeds 3–5): the claim is robust, not lucky.
+        // The notebook's claim (ahead at every budget, mean of three draws) on draws it does not use: robust, not lucky.
         using var pretrained = Transfer.LoadPretrained();
         var (train, test) = Mnist();
         var result = Transfer.CompareBudgets(pretrained, Transfer.SelectDigits(train, Transfer.TargetDigits),
-            Transfer.SelectDigits(test, Transfer.TargetDigits), budgets: [1], seeds: [3, 4, 5],
+            Transfer.SelectDigits(test, Transfer.TargetDigits), budgets: [1, 20], seeds: [9, 10, 11],
             methods: [TransferMethod.FrozenFeatures, TransferMethod.Scratch]);
-        double gap = result.Mean(TransferMethod.FrozenFeatures, 1) - result.Mean(TransferMethod.Scratch, 1);
-        Assert.True(gap >= 0.02, result.ToString());
+        Assert.All(result.Budgets, b => Assert.True(result.Mean(TransferMethod.FrozenFeatures, b) > result.Mean(TransferMethod.Scratch, b) + 0.01, result.ToString()));
     }
 
     [Fact]
