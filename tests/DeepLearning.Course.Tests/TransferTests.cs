@@ -81,6 +81,9 @@ public class TransferTests
         Assert.Contains("[1, 50]", tooMany.Message);
         var badDigits = Assert.Throws<ArgumentException>(() => Transfer.SelectDigits(target, [1, 1]));
         Assert.Equal("digits", badDigits.ParamName);
+        var notImages = Assert.Throws<ArgumentException>(() => Transfer.ImagesArray(Digits.Load8x8()));
+        Assert.Equal("data", notImages.ParamName);
+        Assert.Contains("[64]", notImages.Message);
     }
 
     [Fact]

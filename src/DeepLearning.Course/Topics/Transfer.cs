@@ -346,6 +346,14 @@ public static class Transfer
         int perClass = 20, int seed = 0, int steps = 300)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sourcePool);
+        ArgumentNullException.ThrowIfNull(sourceTest);
+        ArgumentNullException.ThrowIfNull(targetPool);
+        ArgumentNullException.ThrowIfNull(targetTest);
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps must be ≥ 1, got {steps}.");
+        if (sourcePool.Classes != sourceTest.Classes || targetPool.Classes != targetTest.Classes)
+            throw new ArgumentException(
+                $"each pool and its test set must have the same classes: source {sourcePool.Classes} vs {sourceTest.Classes}, target {targetPool.Classes} vs {targetTest.Classes}.", nameof(targetTest));
         var scratch = ToScratch(model);
         var (sTrain, tTrain) = (FewLabels(sourcePool, perClass, seed), FewLabels(targetPool, perClass, seed));
         var layers = new[] { "pixels", "pool1", "pool2", "fc1", "fc2" };
