@@ -353,12 +353,12 @@ Exercise.Check("13-2", protoAgree == targetTest.Count,
 // ## Takeaways
 // - A pretrained network is a state dict: names and tensors. Build the same architecture, `load` the state, and check the
 //   file's hash first — it is code you are about to run.
-// - Early layers learn general features (strokes, edges), late layers features specific to their task: linear probes
-//   show pool2 reading the new digits far better than the raw pixels, and fc2 — nearly perfect on 0–4 — losing most.
-//   Cut where the features are still general.
+// - Early layers compute general features, late layers features specific to their task: a linear probe reads the new
+//   digits better from pool2 than from the raw pixels, while fc2 — nearly perfect on 0–4 — loses at least 10 points more
+//   than pool2 when moved to 5–9. Cut where the features are still general.
 // - Freezing is `requires_grad = false`: the frozen layers keep their weights and cost no gradients. A new classifier on
 //   frozen pretrained convolutions beat training from scratch at every label budget here, by a few points — less than
-//   the draws of labeled images vary, so compare methods on the same draws, several of them.
+//   one method's accuracy varies between draws of labeled images, so compare methods on the same draws, several of them.
 // - The saved weights run unchanged in the from-scratch library: every stage agrees with TorchSharp within 1e-4.
 // - `torchvision.models.resnet18()` builds the 11.7-million-parameter ImageNet architecture (weights from a hub); the
 //   same recipe — replace `fc`, freeze or fine-tune — turns it into a classifier for a new task.
