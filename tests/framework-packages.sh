@@ -1,7 +1,8 @@
 # Sourced by tests/run and notebooks/run: can the framework tier's packages be restored on this machine?
 #   framework_restore LOG            restores the framework projects; returns non-zero if any package is missing
 #   framework_missing_reason LOG     one line naming the missing packages and the NuGet sources tried
-FRAMEWORK_PROJECTS=(src/DeepLearning.Course src/DeepLearning.Notebooks)
+# The Course tests also restore TorchVision (notebook 13 loads it with #r; the tests build ResNet-18): probe them too.
+FRAMEWORK_PROJECTS=(src/DeepLearning.Course src/DeepLearning.Notebooks tests/DeepLearning.Course.Tests)
 
 framework_restore() {
   local log=$1 project ok=0

@@ -61,6 +61,28 @@ MNIST_EXTRA = {
                "the package's file (613 to 877 per digit) form the extra training part; rows ordered by digit",
 }
 
+PRETRAINED = {
+    "dataset": "weights of a LeNet-5 (28x28, 5 outputs) trained on the MNIST training images of digits 0-4 "
+               "(data/digits/mnist-28x28-train and -train-extra, 4,881 images)",
+    "creators": "this course (trained by data/scripts/pretrain-lenet.cs); the data: Y. LeCun, C. Cortes, C. J. C. Burges (MNIST)",
+    "citation": MNIST["citation"],
+    "license": "CC BY-SA 3.0: derived from MNIST, so shared under the same license",
+    "license_url": "https://creativecommons.org/licenses/by-sa/3.0/legalcode",
+    "homepage": "http://yann.lecun.com/exdb/mnist/",
+    "script": "data/scripts/pretrain-lenet.cs",
+    "recipe": "DeepLearning.Course.Transfer.Pretrain: LeNet5(28, relu, classes 5), torch.manual_seed(0), "
+              "Adam lr 0.001, batches of 64, 8 epochs, torch.set_num_threads(1)",
+    "seed": 0,
+    "parameters": 61281,
+    "test_accuracy": "99.2 % on the 250 test images of digits 0-4 (data/digits/mnist-28x28-test)",
+}
+
+MODELS = [
+    ("models/lenet5-mnist-digits-0-4.bin",
+     "TorchSharp 0.107 module.save format (a state dict: conv1, conv2, fc1, fc2, fc3 weights and biases, float32)",
+     PRETRAINED),
+]
+
 FILES = [
     ("digits/uci-digits-8x8.csv.gz", 1797, "gzipped CSV, no header; per line 64 ints 0..16 (8x8 row-major) then label 0..9", UCI),
     ("digits/mnist-28x28-train.csv.gz", 2000, "gzipped CSV, no header; per line 784 ints 0..255 (28x28 row-major) then label 0..9", MNIST),
@@ -88,6 +110,15 @@ def main() -> None:
             "format": fmt,
             **meta,
         })
+    for path, fmt, meta in MODELS:
+        raw = (DATA / path).read_bytes()
+        files.append({
+            "path": path,
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "bytes": len(raw),
+            "format": fmt,
+            **meta,
+        })
     manifest = {
         "about": "Data shipped with the course. Hashes are checked by DeepLearning.Scratch.Data.DataFiles.ReadVerified; "
                  "regenerate this file with /usr/bin/python3 data/scripts/manifest.py. See data/README.md.",
@@ -95,7 +126,7 @@ def main() -> None:
     }
     (DATA / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for f in files:
-        print(f"{f['sha256']}  {f['path']}  {f['class_counts']}")
+        print(f"{f['sha256']}  {f['path']}  {f.get('class_counts', '')}")
 
 
 if __name__ == "__main__":

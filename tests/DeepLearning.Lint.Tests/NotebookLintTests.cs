@@ -9,10 +9,10 @@ public partial class NotebookLintTests
     public static TheoryData<string> Notebooks => Repo.NotebookNames;
 
     [Fact]
-    public void The_course_has_its_thirteen_notebooks_in_order()
+    public void The_course_has_its_fourteen_notebooks_in_order()
     {
         string[] names = [.. Repo.NotebookPaths.Select(Path.GetFileName)!];
-        Assert.Equal(13, names.Length);
+        Assert.Equal(14, names.Length);
         for (int i = 0; i < names.Length; i++)
             Assert.Matches($"^{i:00}-[a-z0-9-]+\\.ipynb$", names[i]);
     }
