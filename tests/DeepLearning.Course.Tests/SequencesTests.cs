@@ -16,6 +16,17 @@ public class SequencesTests
     }
 
     [Theory]
+    [InlineData(6, 3, 4, 5, null)]
+    [InlineData(1, 1, 1, 1, null)]
+    [InlineData(20, 2, 3, 8, 1.0)]
+    public void Scratch_lstm_matches_torch_nn_lstm(int steps, int batch, int input, int hidden, double? forgetBias)
+    {
+        var report = Parity.Lstm(steps, batch, input, hidden, forgetBias);
+        Assert.Equal(8, report.Rows.Count); // output, h_n, c_n, ∂L/∂x and four parameter gradients
+        Assert.True(report.Agrees(1e-5), report.ToString());
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Scratch_attention_matches_scaled_dot_product_attention(bool causal)

@@ -157,6 +157,46 @@ public static partial class Parity
     }
 
     /// <summary>
+    /// The scratch <see cref="LstmLayer{T}"/> against <c>torch.nn.LSTM</c> with the same weights, h₀, c₀ and
+    /// L = Σ r ⊙ out over the whole sequence: every h_t, h_n, c_n, ∂L/∂x and the parameter gradients ∂L/∂W_ih,
+    /// ∂L/∂W_hh, ∂L/∂b_ih, ∂L/∂b_hh. <paramref name="forgetBias"/> is passed to the scratch layer's initialisation.
+    /// </summary>
+    public static ParityReport Lstm(int steps = 6, int batch = 3, int input = 4, int hidden = 5, double? forgetBias = null, int seed = 0)
+    {
+        DeepLearning.Scratch.Check.PositiveInt(steps, nameof(steps));
+        DeepLearning.Scratch.Check.PositiveInt(batch, nameof(batch));
+        var rng = new Rng((ulong)seed);
+        var scratch = new LstmLayer<float>(input, hidden, rng, forgetBias); // checks input, hidden and forgetBias
+        var x = rng.NormalArray<float>(0, 1, steps, batch, input);
+        var h0 = rng.NormalArray<float>(0, 0.5, batch, hidden);
+        var c0 = rng.NormalArray<float>(0, 0.5, batch, hidden);
+        var (h, cache) = scratch.Forward(x, h0, c0);
+        var dOut = rng.NormalArray<float>(0, 1, steps, batch, hidden);
+        var dx = scratch.Backward(dOut, cache);
+
+        using var scope = torch.NewDisposeScope();
+        using var lstm = nn.LSTM(input, hidden);
+        var named = lstm.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using (torch.no_grad())
+            foreach (var p in scratch.Parameters)
+                named[p.Name["lstm.".Length..]].copy_(p.Value.ToTensor());
+        var xt = x.ToTensor(requiresGrad: true);
+        var (out_, hn, cn) = lstm.forward(xt, (h0.ToTensor().unsqueeze(0), c0.ToTensor().unsqueeze(0)));
+        out_.backward([dOut.ToTensor()]);
+        int last = (steps - 1) * batch * hidden;
+        var rows = new List<ParityRow>
+        {
+            new("output h_1 … h_T", Bridge.MaxAbsDiff(h, out_, "output")),
+            new("h_n", Bridge.MaxAbsDiff(NDArray.From(h.Data[last..], 1, batch, hidden), hn, "h_n")),
+            new("c_n", Bridge.MaxAbsDiff(NDArray.From(cache.C.Data[last..], 1, batch, hidden), cn, "c_n")),
+            new("∂L/∂x", Bridge.MaxAbsDiff(dx, xt.grad!, "∂L/∂x")),
+        };
+        foreach (var p in scratch.Parameters)
+            rows.Add(new($"∂L/∂{p.Name["lstm.".Length..]}", Bridge.MaxAbsDiff(p.Grad, named[p.Name["lstm.".Length..]].grad!, p.Name)));
+        return new ParityReport($"LSTM x {Shapes.Format(x.Shape)}, hidden {hidden}{(forgetBias is double fb ? $", forget bias {fb}" : "")}", rows);
+    }
+
+    /// <summary>
     /// The scratch <see cref="ScratchAttention"/> against <c>torch.nn.functional.scaled_dot_product_attention</c> on
     /// Q, K, V [N, L, d] with L = Σ r ⊙ out: output, ∂L/∂Q, ∂L/∂K, ∂L/∂V.
     /// </summary>
