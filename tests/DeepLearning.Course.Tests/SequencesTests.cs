@@ -71,6 +71,20 @@ public class SequencesTests
     }
 
     [Fact]
+    public void Forget_bias_sets_the_lstm_forget_block_like_the_scratch_layer()
+    {
+        torch.manual_seed(0);
+        using var model = new SequenceClassifier("LSTM", features: 2, hidden: 4, forgetBias: 3.0);
+        var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var total = (named["lstm.bias_ih_l0"] + named["lstm.bias_hh_l0"]).data<float>().ToArray();
+        Assert.All(total[4..8], b => Assert.Equal(3f, b));
+        Assert.Contains(total[..4], b => b != 3f); // the other gates keep PyTorch's initialization
+        var e = Assert.Throws<ArgumentException>(() => new SequenceClassifier("GRU", forgetBias: 1.0));
+        Assert.Equal("forgetBias", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SequenceClassifier("LSTM", forgetBias: double.PositiveInfinity));
+    }
+
+    [Fact]
     public void Bad_arguments_get_clear_errors()
     {
         var e = Assert.Throws<ArgumentException>(() => new SequenceClassifier("Transformer"));

@@ -20,19 +20,37 @@ public sealed class SequenceClassifier : nn.Module<Tensor, Tensor>
     private readonly GRU? gru;
     private readonly TorchSharp.Modules.Linear head;
 
-    /// <summary>A <paramref name="kind"/> ("RNN", "LSTM" or "GRU") with <paramref name="hidden"/> units reading <paramref name="features"/> per step, then a linear layer to <paramref name="classes"/> logits.</summary>
-    public SequenceClassifier(string kind, int features = 1, int hidden = 16, int classes = 2, string name = "sequence_classifier") : base(name)
+    /// <summary>
+    /// A <paramref name="kind"/> ("RNN", "LSTM" or "GRU") with <paramref name="hidden"/> units reading <paramref name="features"/>
+    /// per step, then a linear layer to <paramref name="classes"/> logits. For an LSTM, <paramref name="forgetBias"/> sets the
+    /// forget gate's total initial bias (bias_ih's forget block to it, bias_hh's to 0), as <see cref="LstmLayer{T}"/> does.
+    /// </summary>
+    public SequenceClassifier(string kind, int features = 1, int hidden = 16, int classes = 2, double? forgetBias = null, string name = "sequence_classifier") : base(name)
     {
         if (!Kinds.Contains(kind))
             throw new ArgumentException($"kind must be one of {string.Join(", ", Kinds)}, got \"{kind}\".", nameof(kind));
         if (features < 1) throw new ArgumentOutOfRangeException(nameof(features), features, $"features must be ≥ 1, got {features}.");
         if (hidden < 1) throw new ArgumentOutOfRangeException(nameof(hidden), hidden, $"hidden must be ≥ 1, got {hidden}.");
         if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, $"classes must be ≥ 2, got {classes}.");
+        if (forgetBias is double fb)
+        {
+            if (kind != "LSTM") throw new ArgumentException($"forgetBias applies to an LSTM's forget gate; a {kind} has none.", nameof(forgetBias));
+            DeepLearning.Scratch.Check.Finite(fb, nameof(forgetBias));
+        }
         Kind = kind;
         switch (kind)
         {
             case "RNN": rnn = nn.RNN(features, hidden, batchFirst: true); break;
-            case "LSTM": lstm = nn.LSTM(features, hidden, batchFirst: true); break;
+            case "LSTM":
+                lstm = nn.LSTM(features, hidden, batchFirst: true);
+                if (forgetBias is double f)
+                    using (torch.no_grad())
+                    {
+                        // Gate order i, f, g, o: the forget block is rows hidden … 2·hidden − 1 of both biases.
+                        lstm.get_parameter("bias_ih_l0")!.narrow(0, hidden, hidden).fill_(f);
+                        lstm.get_parameter("bias_hh_l0")!.narrow(0, hidden, hidden).zero_();
+                    }
+                break;
             default: gru = nn.GRU(features, hidden, batchFirst: true); break;
         }
         head = nn.Linear(hidden, classes);
