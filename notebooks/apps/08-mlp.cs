@@ -575,6 +575,51 @@ Exercise.Check("08-3", sameStops,
     "walk the epochs in order, remembering the best loss so far and how many epochs in a row have failed to beat it; an equal loss does not count as better",
     codeHint: "double best = double.PositiveInfinity; int bad = 0; for (int e = 0; e < validationLosses.Length; e++) { … return e + 1 when bad reaches patience … }");
 
+// ### Exercise 4: rescue a broken run
+// Section 8's "hot" run — the XOR-sine network, plain SGD at $\eta = 3$, batches of 64 — is broken. Make it healthy by
+// changing only its settings below: the learning rate, the momentum (`torch.optim.SGD`'s, 0 = plain SGD) and the number
+// of epochs (at most 10). The check trains the network with your settings exactly as section 8 does, prints the same
+// diagnostics, and asks for a healthy run that has also learned: a mean $\log_{10}$ update-to-weight ratio within
+// $[-4, -2]$, at most 5 % dead ReLU units at the end, and at least 80 % validation accuracy. Diagnose before you change
+// anything, and rerun the check after each change — the diagnostics say what to try next.
+Lesson.Section("Exercise 4: rescue a broken run");
+
+// TODO: the broken run's settings; change them until the check passes.
+double rescueLr = 3.0;
+double rescueMomentum = 0;
+int rescueEpochs = 6;
+
+var (rescueRatio, rescueDead, rescueAccuracy) = (double.NaN, 1.0, 0.0);
+if (rescueEpochs is >= 1 and <= 10 && double.IsFinite(rescueLr) && rescueLr > 0 && rescueMomentum is >= 0 and < 1)
+{
+    torch.manual_seed(0);
+    var rescued = new Mlp(XorSineNet.Sizes);
+    var rescueOptimizer = torch.optim.SGD(rescued.parameters(), rescueLr, momentum: rescueMomentum);
+    var ratios = new List<double>();
+    for (int epoch = 1; epoch <= rescueEpochs; epoch++)
+    {
+        rescued.train();
+        var order = torch.randperm(train.Count);
+        for (long start = 0; start < train.Count; start += 64)
+        {
+            using var scope = torch.NewDisposeScope();
+            var idx = order.narrow(0, start, Math.Min(64, train.Count - start));
+            var updates = Diagnostics.UpdateRatios(rescued, rescueOptimizer, train.X.index_select(0, idx), train.Y.index_select(0, idx), TaskKind.Binary);
+            ratios.Add(updates.Where(u => u.IsWeight).Average(u => u.Log10Ratio));
+        }
+    }
+    rescued.eval();
+    rescueRatio = ratios.Average();
+    rescueDead = Diagnostics.Activations(rescued, validation.X).Where(a => a.DeadFraction is not null).Average(a => a.DeadFraction!.Value);
+    rescueAccuracy = Trainer.Evaluate(rescued, validation).Accuracy ?? 0;
+}
+Console.WriteLine($"lr {rescueLr}, momentum {rescueMomentum}, {rescueEpochs} epochs: mean log₁₀ update/weight {rescueRatio:F2}, dead ReLU units {rescueDead:P0}, validation accuracy {rescueAccuracy:P1}");
+Exercise.Check("08-4", rescueRatio is >= -4 and <= -2 && rescueDead <= 0.05 && rescueAccuracy >= 0.8,
+    "read the numbers in order: a ratio above −2 means every step rewrites a large part of the weights (and kills units), so take smaller steps; "
+    + "once the ratio is healthy, plain SGD learns this task slowly — momentum adds up the gradients that keep pointing the same way (notebook 03); "
+    + "the epochs must stay between 1 and 10, the momentum in [0, 1)",
+    codeHint: "a learning rate about 60× smaller with momentum 0.9, and the full 10 epochs");
+
 // ## Takeaways
 // - A `Module` subclass (fields + `RegisterComponents()` + `forward`) is the general form; `Sequential` is for
 //   straight pipelines; a `ModuleList` makes depth and widths runtime values, e.g. from a list of sizes.
