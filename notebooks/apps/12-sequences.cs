@@ -355,15 +355,21 @@ Claim.That("with forget bias 3 the LSTM learns the task in every seed: at least 
 Claim.That("… and fast: at least 80 % after two epochs in every seed", bias3Lstm.All(h => h.AccuracyCurve().Validation![1] >= 0.8),
     string.Join(", ", bias3Lstm.Select(h => h.AccuracyCurve().Validation![1].ToString("P0"))));
 var rnnLearned = rnnRuns.Where(h => BestOf(h) >= 0.95).ToList();
-double LargestJump(History h) { double[] a = [.. h.AccuracyCurve().Validation!]; return Enumerable.Range(1, a.Length - 1).Max(e => a[e] - a[e - 1]); }
-Claim.That("the clipped vanilla RNN reaches 95 % in at least two of the five seeds — each time in a jump of over 25 points in one epoch",
-    rnnLearned.Count >= 2 && rnnLearned.All(h => LargestJump(h) > 0.25),
-    $"final {Finals(rnnRuns)}; largest one-epoch jumps {string.Join(", ", rnnLearned.Select(h => LargestJump(h).ToString("P0")))}");
+// Epochs from near chance (below 60 %) to 95 %: the accuracy before training counts as chance, 50 %.
+int JumpEpochs(History h)
+{
+    double[] a = [0.5, .. h.AccuracyCurve().Validation!];
+    int reached = Array.FindIndex(a, v => v >= 0.95);
+    return reached - Array.FindLastIndex(a, reached, v => v < 0.6);
+}
+Claim.That("the clipped vanilla RNN reaches 95 % in at least two of the five seeds — each time within two epochs of being below 60 %",
+    rnnLearned.Count >= 2 && rnnLearned.All(h => JumpEpochs(h) <= 2),
+    $"final {Finals(rnnRuns)}; epochs from below 60 % to 95 %: {string.Join(", ", rnnLearned.Select(JumpEpochs))}");
 
 // Three lessons in one table. First, the **vanilla RNN** does better than its vanishing gradients suggest: this task
 // needs a single bit and an input of exactly $\pm 1$, and with clipping and Adam it can find recurrent weights that
 // hold the bit — section 3 showed that gradients survive when the recurrent weights are near scale 1. But it finds them
-// in a sudden jump from chance to 100 %, and *when* (or whether, within 6 epochs) depends on the seed.
+// in a sudden jump from chance to over 95 % within an epoch or two, and *when* (or whether, within 6 epochs) depends on the seed.
 //
 // Second, the **default LSTM** never gets off the ground in 6 epochs. PyTorch initializes all its weights and biases
 // near 0 ($U(-1/\sqrt H, 1/\sqrt H)$), so the forget gate starts around $\sigma(0) = 0.5$ and halves the cell each step:
