@@ -485,13 +485,13 @@ var digits = TrainData.From(Digits.Load8x8());
 var (train, validation) = digits.Split(0.25, seed: 0);
 Console.WriteLine($"{train.Count} training and {validation.Count} validation images");
 
-History Train(Optim optimizer, Scheduler? scheduler = null, int epochs = 10)
+History Train(Optim optimizer, Scheduler? scheduler = null, int epochs = 10, int seed = 0)
 {
-    torch.manual_seed(0);   // the same initial weights for every run
+    torch.manual_seed(seed);   // the same initial weights for every run with this seed
     var model = new Mlp([64, 64, 10]);
     return Trainer.Fit(model, train, validation, new TrainOptions
     {
-        Epochs = epochs, BatchSize = 32, Optimizer = optimizer, Scheduler = scheduler, Seed = 0, Progress = Progress.None,
+        Epochs = epochs, BatchSize = 32, Optimizer = optimizer, Scheduler = scheduler, Seed = seed, Progress = Progress.None,
     });
 }
 
@@ -525,7 +525,9 @@ Lesson.Show(Charts.LossCurves(optimizers.Select((o, i) => (o.Name, (IReadOnlyLis
 // ## 8. One model, every schedule
 //
 // Now SGD with momentum at a deliberately high learning rate, $\eta_0 = 0.2$, for 15 epochs — constant, or decayed with
-// each schedule of section 6. `History.LearningRates()` records the rate each epoch actually used:
+// each schedule of section 6. `History.LearningRates()` records the rate each epoch actually used. One run says little
+// about a noisy process, so each setting is trained from **five seeds** (initial weights and batch order), and the
+// comparison uses the mean training loss of the **last three epochs**, averaged over the seeds:
 Lesson.Section("8. One model, every schedule");
 
 // ### Tuning the momentum and the learning rate on validation data
@@ -564,6 +566,7 @@ Lesson.Show(Charts.Lines([("training loss", rates, rateRuns.Select(h => h.Last.T
     xTitle: "learning rate η (log scale)", yTitle: "loss after 5 epochs", logX: true, logY: true, markers: true,
     title: "Learning-rate sweep: too small learns slowly, too large bounces"));
 
+// Renamed here, since a C# program declares a name once: runs → runs2.
 var scheduled = new (string Name, Scheduler? Scheduler, LrSchedule? Formula)[]
 {
     ("constant", null, null),
@@ -571,24 +574,40 @@ var scheduled = new (string Name, Scheduler? Scheduler, LrSchedule? Formula)[]
     ("exponential", Scheduler.Exponential(0.8), new ExponentialLR(0.8)),
     ("cosine", Scheduler.Cosine(), new CosineAnnealingLR(15)),
 };
-var scheduleRuns = scheduled.Select(s => Train(Optim.Sgd(0.2, momentum: 0.9), s.Scheduler, epochs: 15)).ToList();
-for (int i = 0; i < scheduled.Length; i++)
-    Console.WriteLine($"{scheduled[i].Name,-12} lr in epochs 1, 8, 15: {string.Join(", ", new[] { 0, 7, 14 }.Select(e => scheduleRuns[i].LearningRates()[e].ToString("G3")))};  final training loss {scheduleRuns[i].Last.TrainLoss:F4}, validation accuracy {scheduleRuns[i].Last.ValidationAccuracy:P1}");
+int[] scheduleSeeds = [0, 1, 2, 3, 4];
+// runsBySeed[seed][schedule]: 5 × 4 runs of 15 epochs, about 0.5 s each
+var runsBySeed = scheduleSeeds.Select(seed => scheduled.Select(s => Train(Optim.Sgd(0.2, momentum: 0.9), s.Scheduler, epochs: 15, seed: seed)).ToList()).ToList();
+var scheduleRuns = runsBySeed[0];   // seed 0's runs, for the learning rates and the Try it below
+double LastThree(History h) => h.Epochs.TakeLast(3).Average(e => e.TrainLoss);
+Console.WriteLine($"{"seed",-6}" + string.Concat(scheduled.Select(s => $"{s.Name,14}")) + "   (training loss, mean of epochs 13–15)");
+foreach (var (seed, runs2) in scheduleSeeds.Zip(runsBySeed))
+    Console.WriteLine($"{seed,-6}" + string.Concat(runs2.Select(h => $"{LastThree(h),14:F4}")));
+var meanEnd = Enumerable.Range(0, scheduled.Length).Select(i => runsBySeed.Average(runs => LastThree(runs[i]))).ToArray();
+Console.WriteLine($"{"mean",-6}" + string.Concat(meanEnd.Select(m => $"{m,14:F4}")));
+Console.WriteLine($"learning rate in epochs 1, 8, 15: " + string.Join(";  ", scheduled.Select((s, i) => $"{s.Name} {string.Join(", ", new[] { 0, 7, 14 }.Select(e => scheduleRuns[i].LearningRates()[e].ToString("G3")))}")));
+
 double lrGap = scheduled.Zip(scheduleRuns).Where(p => p.First.Formula is not null)
     .Max(p => p.First.Formula!.Curve(0.2, 15).Zip(p.Second.LearningRates(), (a, b) => Math.Abs(a - b)).Max());
 Claim.That("the trainer's torch schedulers used exactly the scratch formulas' learning rates", lrGap < 1e-9, $"max |Δ| = {lrGap:E1}");
-double constantLoss = scheduleRuns[0].Last.TrainLoss;
-Claim.That("every decaying schedule ends with a lower training loss than the constant learning rate",
-    scheduleRuns.Skip(1).All(h => h.Last.TrainLoss < constantLoss), $"constant {constantLoss:F4}, schedules {string.Join(", ", scheduleRuns.Skip(1).Select(h => h.Last.TrainLoss.ToString("F4")))}");
-Claim.That("cosine annealing ends at least 3× lower than the constant rate", scheduleRuns[3].Last.TrainLoss * 3 < constantLoss,
-    $"{scheduleRuns[3].Last.TrainLoss:F4} vs {constantLoss:F4}");
-var constantEpochs = scheduleRuns[0].Epochs.Select(e => e.TrainLoss).ToArray();
-int constantRises = Enumerable.Range(1, constantEpochs.Length - 1).Count(i => constantEpochs[i] > constantEpochs[i - 1]);
-Claim.That("with the constant rate the training loss rises again in at least two epochs", constantRises >= 2, $"{constantRises} of 14 epochs");
+int RisesAfterEpoch5(History h) => Enumerable.Range(5, h.Epochs.Count - 5).Count(i => h.Epochs[i].TrainLoss > h.Epochs[i - 1].TrainLoss);
+var constantRises = runsBySeed.Select(runs => RisesAfterEpoch5(runs[0])).ToArray();
+Claim.That("with the constant rate the training loss rises again after epoch 5 — in every seed", constantRises.All(r => r >= 1),
+    $"rises per seed: {string.Join(", ", constantRises)}");
+Claim.That("averaged over the seeds, cosine annealing ends at least 1.5× lower than the constant rate", meanEnd[3] * 1.5 < meanEnd[0],
+    $"{meanEnd[3]:F4} vs {meanEnd[0]:F4} ({meanEnd[0] / meanEnd[3]:F1}×)");
+Claim.That("… and at least 1.5× lower than step and exponential decay", meanEnd[3] * 1.5 < Math.Min(meanEnd[1], meanEnd[2]),
+    $"cosine {meanEnd[3]:F4}, step {meanEnd[1]:F4}, exponential {meanEnd[2]:F4}");
+double Spread(int i) => runsBySeed.Max(runs => runs[i].Last.TrainLoss) / runsBySeed.Min(runs => runs[i].Last.TrainLoss);
+Claim.That("the constant rate's final loss varies more from seed to seed (largest / smallest) than any schedule's",
+    Enumerable.Range(1, 3).All(i => Spread(0) > Spread(i)), $"constant {Spread(0):F1}×; step {Spread(1):F1}×, exponential {Spread(2):F1}×, cosine {Spread(3):F1}×");
+int constantBeatsStep = runsBySeed.Count(runs => LastThree(runs[0]) < LastThree(runs[1]));
+Claim.That("seed by seed the constant rate is a lottery: in some of these seeds it ends below step decay", constantBeatsStep >= 1,
+    $"{constantBeatsStep} of {scheduleSeeds.Length} seeds");
 
-Lesson.Show(Charts.LossCurves(scheduled.Select((s, i) => (s.Name, (IReadOnlyList<double>)scheduleRuns[i].Epochs.Select(e => e.TrainLoss).ToArray(),
+Lesson.Show(Charts.LossCurves(scheduled.Select((s, i) => (s.Name + " (mean of 5 seeds)",
+        (IReadOnlyList<double>)Enumerable.Range(0, 15).Select(e => runsBySeed.Average(runs => runs[i].Epochs[e].TrainLoss)).ToArray(),
         (IReadOnlyList<double>?)null)).ToList(),
-    logY: true, yTitle: "training loss", title: "SGD + momentum from lr 0.2: constant vs decayed"));
+    logY: true, yTitle: "training loss", title: "SGD + momentum from lr 0.2: constant vs decayed (mean over 5 seeds)"));
 
 // **Try it: your own optimizer and schedule.** Race anything against the runs above: change the optimizer (`Optim.Adam`,
 // `Optim.RmsProp`, `Optim.Sgd` with or without `nesterov`), its learning rate, the schedule (`Scheduler.Step(5, 0.2)`,
@@ -607,8 +626,13 @@ Lesson.Show(Charts.LossCurves([("yours", (IReadOnlyList<double>)mine.Epochs.Sele
         ("constant lr 0.2 (section 8)", (IReadOnlyList<double>)scheduleRuns[0].Epochs.Select(e => e.TrainLoss).ToArray(), (IReadOnlyList<double>?)scheduleRuns[0].Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray())],
     logY: true, title: "Your optimizer and schedule against the constant rate (solid: training, dashed: validation)"));
 
-// With a constant rate the training loss keeps bouncing (it even rises in some epochs); every decaying schedule lets it
-// settle, and cosine — large for longest, then smoothly to zero — settles lowest. In practice: cosine (with a few epochs
+// With a constant rate the training loss keeps bouncing: it rises again late in training in every seed, and where it
+// ends is a lottery — some seeds end lower than a schedule, others far higher after a late spike, so its final loss
+// varies across seeds much more than any schedule's. Decaying removes the lottery. *How* it decays matters as much as
+// *that* it decays: step and exponential decay here cut the rate early (step to a fifth after five epochs and to a
+// twenty-fifth after ten; exponential to a tenth after ten), so they settle smoothly but slowly, and on this small training set they are not reliably below the bouncing constant
+// rate. Cosine — large for longest, then smoothly to zero — ends lowest on average, at least 1.5× below every other
+// setting. In practice: cosine (with a few epochs
 // of warmup for Adam and large batches) is a robust default; step decay is the classic for ResNets (He et al. 2016).
 //
 // ## Exercises

@@ -366,31 +366,49 @@ Lesson.Show(Charts.Lines([.. batchSizes.Select((b, i) => ($"batch {b}",
 // With `Mlp` and its `ModuleList`, depth is one more entry in a list. So ask the question directly: with a fixed
 // number of parameters, is it better to spend them on one wide hidden layer or on several narrow ones? The cell below
 // builds four networks of about 4,500 parameters each — one hidden layer of 375 units, two of 61, four of 36, eight of
-// 24 — and trains each the same way (Adam, 15 epochs, batches of 64), then compares validation accuracy. **Try it**:
+// 24 — and trains each the same way (Adam, 15 epochs, batches of 64) from three seeds, then compares the best validation
+// accuracy, averaged over the seeds (one run of each would compare the luck of the draw as much as the shapes). **Try it**:
 // change `budget` or `depths`, or the task's training size, and look for where depth stops helping — very deep and
 // narrow nets become hard to *train* (notebooks 05, 07 and 10 are about exactly that).
 Lesson.Section("6. Depth or width? A fixed budget");
 
 int budget = 4_500;
 int[] depths = [1, 2, 4, 8];
+int[] shapeSeeds = [0, 1, 2];
 // The width w that gives depth d about `budget` parameters: (10 + 1)·w + (d − 1)·(w + 1)·w + (w + 1).
 int WidthFor(int d) => Enumerable.Range(1, 2000).MinBy(w => Math.Abs(11L * w + (d - 1L) * (w + 1) * w + w + 1 - budget));
 var shapeRuns = depths.Select(d =>
 {
     int w = WidthFor(d);
     int[] sizes = [10, .. Enumerable.Repeat(w, d), 1];
-    torch.manual_seed(0);
-    var m = new Mlp(sizes);
-    var h = Trainer.Fit(m, train, validation, new TrainOptions { Epochs = 15, BatchSize = 64, Optimizer = Optim.Adam(0.01), Seed = 0, Progress = Progress.None });
-    double best = h.Epochs.Max(e => e.ValidationAccuracy ?? 0);
-    Console.WriteLine($"{d} hidden layer(s) of {w,3}: {m.ParameterCount(),5:N0} parameters, best validation accuracy {best:P1}, final training loss {h.Last.TrainLoss:F3}");
-    return (Depth: d, Width: w, Parameters: m.ParameterCount(), Best: best, History: h);
+    var runs = shapeSeeds.Select(seed =>
+    {
+        torch.manual_seed(seed);
+        var m = new Mlp(sizes);
+        var h = Trainer.Fit(m, train, validation, new TrainOptions { Epochs = 15, BatchSize = 64, Optimizer = Optim.Adam(0.01), Seed = seed, Progress = Progress.None });
+        return (Parameters: m.ParameterCount(), Best: h.Epochs.Max(e => e.ValidationAccuracy ?? 0), History: h);
+    }).ToList();
+    double best = runs.Average(r => r.Best);
+    Console.WriteLine($"{d} hidden layer(s) of {w,3}: {runs[0].Parameters,5:N0} parameters, best validation accuracy per seed {string.Join(", ", runs.Select(r => r.Best.ToString("P1")))}; mean {best:P1}");
+    return (Depth: d, Width: w, Parameters: runs[0].Parameters, Best: best, History: runs[0].History);
 }).ToList();
 Lesson.Show(Charts.LossCurves([.. shapeRuns.Select(r => ($"{r.Depth} × {r.Width}", (IReadOnlyList<double>)r.History.LossCurve().Train, (IReadOnlyList<double>?)r.History.LossCurve().Validation))],
-    title: $"Four shapes, ~{budget:N0} parameters each: training (solid) and validation (dashed) loss"));
+    title: $"Four shapes, ~{budget:N0} parameters each (seed 0): training (solid) and validation (dashed) loss"));
 
-var byDepth = shapeRuns.ToDictionary(r => r.Depth);
-Console.WriteLine(string.Join("; ", shapeRuns.Select(r => $"depth {r.Depth}: {r.Parameters:N0} parameters")));
+var wide = shapeRuns[0];
+var bestDeeper = shapeRuns.Skip(1).MaxBy(r => r.Best);
+Claim.That("at this budget, on this task, no deeper shape beats one wide hidden layer by more than 1 point (mean of three seeds): depth buys nothing here",
+    bestDeeper.Best - wide.Best <= 0.01, string.Join(", ", shapeRuns.Select(r => $"{r.Depth} × {r.Width}: {r.Best:P1}")));
+
+// An honest null result — and a useful one. The XOR-sine rule is two products and a sine of single inputs, and one wide
+// ReLU layer approximates such a function about as economically as a stack does; with 1,600 examples, no deeper shape does
+// better than the single wide layer, and the deepest, narrowest ones tend to end a little lower — narrow stacks are
+// harder to train (notebooks 05, 07 and 10). Depth pays when the function is **compositional** — built by applying simple steps
+// to the results of simple steps. The textbook example (Telgarsky 2016) is a zig-zag made by folding a line $k$ times:
+// a network of depth about $k$ with a few units per layer represents it exactly, while one hidden layer needs on the
+// order of $2^k$ units. Images are compositional in this sense (edges → strokes → parts → digits), which is why depth
+// pays so clearly in CNNs ([09](09-cnn.ipynb)) and why the deep networks of [10](10-residual.ipynb) need residual
+// connections to be trainable. Try a task of your own in this cell to see the difference.
 
 // ## 7. An MLP for regression
 //
@@ -556,6 +574,51 @@ bool sameStops = curves.All(c => new[] { 1, 2, 3 }.All(p => StopEpoch(c, p) == R
 Exercise.Check("08-3", sameStops,
     "walk the epochs in order, remembering the best loss so far and how many epochs in a row have failed to beat it; an equal loss does not count as better",
     codeHint: "double best = double.PositiveInfinity; int bad = 0; for (int e = 0; e < validationLosses.Length; e++) { … return e + 1 when bad reaches patience … }");
+
+// ### Exercise 4: rescue a broken run
+// Section 8's "hot" run — the XOR-sine network, plain SGD at $\eta = 3$, batches of 64 — is broken. Make it healthy by
+// changing only its settings below: the learning rate, the momentum (`torch.optim.SGD`'s, 0 = plain SGD) and the number
+// of epochs (at most 10). The check trains the network with your settings exactly as section 8 does, prints the same
+// diagnostics, and asks for a healthy run that has also learned: a mean $\log_{10}$ update-to-weight ratio within
+// $[-4, -2]$, at most 5 % dead ReLU units at the end, and at least 80 % validation accuracy. Diagnose before you change
+// anything, and rerun the check after each change — the diagnostics say what to try next.
+Lesson.Section("Exercise 4: rescue a broken run");
+
+// TODO: the broken run's settings; change them until the check passes.
+double rescueLr = 3.0;
+double rescueMomentum = 0;
+int rescueEpochs = 6;
+
+var (rescueRatio, rescueDead, rescueAccuracy) = (double.NaN, 1.0, 0.0);
+if (rescueEpochs is >= 1 and <= 10 && double.IsFinite(rescueLr) && rescueLr > 0 && rescueMomentum is >= 0 and < 1)
+{
+    torch.manual_seed(0);
+    var rescued = new Mlp(XorSineNet.Sizes);
+    var rescueOptimizer = torch.optim.SGD(rescued.parameters(), rescueLr, momentum: rescueMomentum);
+    var ratios = new List<double>();
+    for (int epoch = 1; epoch <= rescueEpochs; epoch++)
+    {
+        rescued.train();
+        var order = torch.randperm(train.Count);
+        for (long start = 0; start < train.Count; start += 64)
+        {
+            using var scope = torch.NewDisposeScope();
+            var idx = order.narrow(0, start, Math.Min(64, train.Count - start));
+            var updates = Diagnostics.UpdateRatios(rescued, rescueOptimizer, train.X.index_select(0, idx), train.Y.index_select(0, idx), TaskKind.Binary);
+            ratios.Add(updates.Where(u => u.IsWeight).Average(u => u.Log10Ratio));
+        }
+    }
+    rescued.eval();
+    rescueRatio = ratios.Average();
+    rescueDead = Diagnostics.Activations(rescued, validation.X).Where(a => a.DeadFraction is not null).Average(a => a.DeadFraction!.Value);
+    rescueAccuracy = Trainer.Evaluate(rescued, validation).Accuracy ?? 0;
+}
+Console.WriteLine($"lr {rescueLr}, momentum {rescueMomentum}, {rescueEpochs} epochs: mean log₁₀ update/weight {rescueRatio:F2}, dead ReLU units {rescueDead:P0}, validation accuracy {rescueAccuracy:P1}");
+Exercise.Check("08-4", rescueRatio is >= -4 and <= -2 && rescueDead <= 0.05 && rescueAccuracy >= 0.8,
+    "read the numbers in order: a ratio above −2 means every step rewrites a large part of the weights (and kills units), so take smaller steps; "
+    + "once the ratio is healthy, plain SGD learns this task slowly — momentum adds up the gradients that keep pointing the same way (notebook 03); "
+    + "the epochs must stay between 1 and 10, the momentum in [0, 1)",
+    codeHint: "a learning rate about 60× smaller with momentum 0.9, and the full 10 epochs");
 
 // ## Takeaways
 // - A `Module` subclass (fields + `RegisterComponents()` + `forward`) is the general form; `Sequential` is for

@@ -149,7 +149,10 @@ Lesson.Show(quiz);
 // capacity, look at its training and validation curves, then regularize — dropout, an L2 penalty (`TrainOptions.L2`),
 // early stopping — and compare on the *validation* set. The grader checks the *outcome* (early stopping used, test
 // accuracy, test loss, gap), not which regularizer you chose. Touch the grader only when you are done: every look at
-// the test set is a decision made with it, and the estimate of your model's quality becomes optimistic.
+// the test set is a decision made with it, and the estimate of your model's quality becomes optimistic. The grader
+// keeps count: each report ends with 👁 and how many times the test set has been evaluated in this session
+// (`Assessment.TestLooks`; the baseline below is the first look). A pass at look 2 means something; a pass at look 20
+// mostly means you tuned on the test set.
 Lesson.Section("Exercise 2: the assignment");
 
 var data = Assessment.AssignmentData();

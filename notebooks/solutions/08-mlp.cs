@@ -34,3 +34,9 @@ int StopEpoch(double[] validationLosses, int patience)
     }
     return validationLosses.Length;
 }
+//# cell: ex-4
+// The broken run stepped too far (ratio > −2, units dying); lr 0.05 gives a healthy ratio (about −2.3), and momentum 0.9
+// makes the steps along the consistent directions large enough to learn the task in 10 epochs.
+double rescueLr = 0.05;
+double rescueMomentum = 0.9;
+int rescueEpochs = 10;

@@ -52,20 +52,28 @@ public sealed record AssignmentData(TrainData Train, TrainData Validation);
 /// <param name="Detail">The measured value.</param>
 public sealed record GradeItem(string Criterion, bool Passed, string Detail);
 
-/// <summary>The assignment's grade: every criterion with its measurement.</summary>
+/// <summary>The assignment's grade: every criterion with its measurement, and how often the test set has been seen.</summary>
 /// <param name="Items">The criteria, in order.</param>
+/// <param name="TestLooks">How many times this assignment's test set has been evaluated in this session (process), this grade included.</param>
 [TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html"])]
-public sealed record AssignmentGrade(IReadOnlyList<GradeItem> Items) : IHtmlView
+public sealed record AssignmentGrade(IReadOnlyList<GradeItem> Items, int TestLooks = 1) : IHtmlView
 {
     /// <summary>True when every criterion passes.</summary>
     public bool Passed => Items.All(i => i.Passed);
+
+    /// <summary>One line on how often the test set has been seen: the more looks, the more a passing score was tuned to it.</summary>
+    public string LooksNote => TestLooks <= 1
+        ? "test set looked at once in this session"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"test set looked at {TestLooks} times in this session: every look after the first is a decision made with the test set, so a score reached after many looks is an optimistic estimate");
 
     /// <summary>The failing criteria with their measurements, for a check's hint.</summary>
     public string Hint => Passed ? "all criteria met" : string.Join("; ", Items.Where(i => !i.Passed).Select(i => $"{i.Criterion}: {i.Detail}"));
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"Assignment: {(Passed ? "passed" : "not yet")}\n" + string.Join("\n", Items.Select(i => $"  {(i.Passed ? "✅" : "❌")} {i.Criterion} — {i.Detail}"));
+        $"Assignment: {(Passed ? "passed" : "not yet")}\n" + string.Join("\n", Items.Select(i => $"  {(i.Passed ? "✅" : "❌")} {i.Criterion} — {i.Detail}"))
+        + $"\n  👁 {LooksNote}";
 
     /// <inheritdoc/>
     public string ToHtml()
@@ -73,6 +81,7 @@ public sealed record AssignmentGrade(IReadOnlyList<GradeItem> Items) : IHtmlView
         var sb = new StringBuilder($"<table class=\"course-grade\"><caption>Assignment: {(Passed ? "passed" : "not yet")}</caption><tr><th></th><th>criterion</th><th>measured</th></tr>");
         foreach (var i in Items)
             sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{(i.Passed ? "✅" : "❌")}</td><td>{WebUtility.HtmlEncode(i.Criterion)}</td><td>{WebUtility.HtmlEncode(i.Detail)}</td></tr>");
+        sb.Append(CultureInfo.InvariantCulture, $"<tr><td>👁</td><td colspan=\"2\">{WebUtility.HtmlEncode(LooksNote)}</td></tr>");
         return sb.Append("</table>").ToString();
     }
 }
@@ -85,6 +94,15 @@ public sealed record AssignmentGrade(IReadOnlyList<GradeItem> Items) : IHtmlView
 /// </summary>
 public static class Assessment
 {
+    // Looks at each test set in this process: a learner who regrades after every change is tuning on the test set.
+    private static int classificationLooks, regressionLooks;
+
+    /// <summary>How many times <see cref="GradeAssignment"/> has evaluated a model on the classification test set in this session.</summary>
+    public static int TestLooks => Volatile.Read(ref classificationLooks);
+
+    /// <summary>How many times <see cref="GradeRegressionAssignment"/> has evaluated a model on the regression test set in this session.</summary>
+    public static int RegressionTestLooks => Volatile.Read(ref regressionLooks);
+
     // SHA-256 of "<question>:<answer letter>" for the right answer of each question.
     private static readonly IReadOnlyDictionary<int, string> QuizKey = new Dictionary<int, string>
     {
@@ -196,6 +214,7 @@ public static class Assessment
         {
             throw new ArgumentException($"The model fails on the test images [N, 64]: {ex.Message.Split('\n')[0]}", nameof(model), ex);
         }
+        int looks = Interlocked.Increment(ref classificationLooks);   // counted once the test numbers exist
         double acc = onTest.Accuracy ?? 0, gap = onTest.Loss - onTrain.Loss;
         return new AssignmentGrade(
         [
@@ -204,7 +223,7 @@ public static class Assessment
             new("test accuracy high enough", acc >= MinTestAccuracy, string.Create(CultureInfo.InvariantCulture, $"test accuracy {acc:P1}")),
             new("test loss low enough (confident only when right)", onTest.Loss <= MaxTestLoss, string.Create(CultureInfo.InvariantCulture, $"test loss {onTest.Loss:F3}")),
             new("small generalization gap (test loss − training loss)", gap <= MaxLossGap, string.Create(CultureInfo.InvariantCulture, $"gap {gap:F3} (training loss {onTrain.Loss:F3})")),
-        ]);
+        ], looks);
     }
 
     /// <summary>The largest test RMSE the regression assignment allows (the noise alone gives about 1.0; a linear model about 2.5).</summary>
@@ -246,6 +265,7 @@ public static class Assessment
             {
                 throw new ArgumentException($"The model fails on the test rows [N, 10]: {ex.Message.Split('\n')[0]}", nameof(model), ex);
             }
+            int looks = Interlocked.Increment(ref regressionLooks);
             double gap = testRmse - trainRmse;
             return new AssignmentGrade(
             [
@@ -253,7 +273,7 @@ public static class Assessment
                     history is null ? "no history (pass what Trainer.Fit returned)" : history.Summary()),
                 new("test RMSE low enough", testRmse <= MaxTestRmse, string.Create(CultureInfo.InvariantCulture, $"test RMSE {testRmse:F3}")),
                 new("small generalization gap (test RMSE − training RMSE)", gap <= MaxRmseGap, string.Create(CultureInfo.InvariantCulture, $"gap {gap:F3} (training RMSE {trainRmse:F3})")),
-            ]);
+            ], looks);
         }
     }
 

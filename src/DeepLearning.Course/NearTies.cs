@@ -61,6 +61,13 @@ public static class NearTies
         return gap.min().item<double>();
     }
 
+    /// <summary>Throws unless <paramref name="tolerance"/> is a finite number ≥ 0 (0 turns a guard off).</summary>
+    public static void CheckTolerance(double tolerance, string name)
+    {
+        if (!(tolerance >= 0) || !double.IsFinite(tolerance))
+            throw new ArgumentOutOfRangeException(name, tolerance, $"{name} must be a finite number ≥ 0, got {tolerance}.");
+    }
+
     /// <summary>True when a margin from <see cref="ReluMargin"/> or <see cref="MaxPoolMargin"/> is below <paramref name="tolerance"/>.</summary>
     public static bool IsNearTie(double margin, double tolerance = DefaultTolerance) => !(margin >= tolerance);
 }

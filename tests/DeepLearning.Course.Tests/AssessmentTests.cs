@@ -56,6 +56,25 @@ public class AssessmentTests
     }
 
     [Fact]
+    public void Every_grade_counts_the_looks_at_its_test_set_and_says_so()
+    {
+        // Other tests may grade at the same time (same process), so only "more than before" is certain.
+        torch.manual_seed(0);
+        using var model = new Mlp([64, 10]);
+        int before = Assessment.TestLooks;
+        var first = Assessment.GradeAssignment(model, null);
+        var second = Assessment.GradeAssignment(model, null);
+        Assert.True(first.TestLooks > before && second.TestLooks > first.TestLooks, $"{before} → {first.TestLooks} → {second.TestLooks}");
+        Assert.True(Assessment.TestLooks >= second.TestLooks);
+        Assert.Contains($"looked at {second.TestLooks} times in this session", second.ToString());
+        Assert.Contains($"looked at {second.TestLooks} times", second.ToHtml());
+        Assert.Contains("once", new AssignmentGrade([], TestLooks: 1).LooksNote);
+        int regressionBefore = Assessment.RegressionTestLooks;
+        using var linear = new Mlp([10, 1]);
+        Assert.True(Assessment.GradeRegressionAssignment(linear, null).TestLooks > regressionBefore);
+    }
+
+    [Fact]
     public void GradeAssignment_fails_an_untrained_model_and_a_missing_history_and_rejects_a_wrong_input_width()
     {
         torch.manual_seed(0);

@@ -1,3 +1,4 @@
+using DeepLearning.Scratch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -102,6 +103,55 @@ public class NearTiesTests
         // LeNet-sized: 6 maps of 28×28 per image, where near ties are common; the guard still finds a clean draw.
         var big = Parity.ConvReluPool(batch: 1, inChannels: 1, hiddenChannels: 6, outChannels: 16, size: 28, tieTolerance: 1e-5);
         Assert.True(big.Agrees(1e-5), big.ToString());
+    }
+
+    [Fact]
+    public void Mlp_parity_redraws_a_batch_that_puts_a_relu_input_near_0()
+    {
+        // At tolerance 1e-3 (10× the default) near ties are common enough to find: the first seed whose unguarded batch
+        // has a hidden pre-activation within 1e-3 of 0. Without the guard that batch would be compared as it is.
+        int[] sizes = [10, 16, 12, 3];
+        const double Tolerance = 1e-3;
+        int seed = Enumerable.Range(0, 200).First(s => Parity.MlpDraw(sizes, HiddenActivation.Relu, 8, s, tieTolerance: 0).Margin < Tolerance);
+        var guarded = Parity.MlpDraw(sizes, HiddenActivation.Relu, 8, seed, Tolerance);
+        Assert.True(guarded.Redrawn > 0, $"seed {seed}: the batch with a near tie was kept");
+        Assert.True(guarded.Margin >= Tolerance, $"seed {seed}: nearest ReLU input {guarded.Margin:E2}");
+        var report = Parity.Mlp(sizes, "relu", batch: 8, seed: seed, tieTolerance: Tolerance);
+        Assert.Contains($"{guarded.Redrawn} row draw", report.Topic);
+        Assert.True(report.Agrees(1e-5), report.ToString());
+        // Smooth activations have no kink: never a redraw.
+        Assert.Equal(0, Parity.MlpDraw(sizes, HiddenActivation.Tanh, 8, seed, Tolerance).Redrawn);
+        // Notebook 08's wide MLP (8,192 ReLU inputs per batch) has near ties at the default tolerance in most whole-batch
+        // draws; redrawing only the rows concerned always finds a clean batch.
+        var wide = Parity.Mlp([10, 64, 128, 64, 2], "relu", batch: 32, seed: 0);
+        Assert.True(wide.Agrees(1e-5), wide.ToString());
+        Assert.Equal("tieTolerance", Assert.Throws<ArgumentOutOfRangeException>(() => Parity.Mlp(tieTolerance: double.NaN)).ParamName);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Residual_block_parity_redraws_an_input_near_a_relu_kink_and_restores_the_running_statistics(bool bottleneck)
+    {
+        const double Tolerance = 1e-3;
+        ResidualBlock<float> Scratch(Rng rng) => bottleneck ? new Bottleneck<float>(8, 4, 2, rng, 4) : new BasicBlock<float>(4, 8, 2, rng);
+        double UnguardedMargin(int s)
+        {
+            var rng = new Rng((ulong)s);
+            var (_, _, cache, _) = Residual.DrawClearOfKinks(Scratch(rng), 2, 6, rng, tieTolerance: 0);
+            return Residual.ReluMargin(cache);
+        }
+        int seed = Enumerable.Range(0, 200).First(s => UnguardedMargin(s) < Tolerance);
+        var report = bottleneck
+            ? Parity.Bottleneck(8, 4, stride: 2, batch: 2, size: 6, seed: seed, tieTolerance: Tolerance)
+            : Parity.BasicBlock(4, 8, stride: 2, batch: 2, size: 6, seed: seed, tieTolerance: Tolerance);
+        Assert.Contains("input drawn", report.Topic);
+        // The rows include the running statistics after the step: a rejected draw must not have moved them.
+        Assert.Contains(report.Rows, r => r.Quantity.Contains("running_mean", StringComparison.Ordinal));
+        Assert.True(report.Agrees(1e-5), report.ToString());
+        var guardedRng = new Rng((ulong)seed);
+        var (_, _, guardedCache, draws) = Residual.DrawClearOfKinks(Scratch(guardedRng), 2, 6, guardedRng, Tolerance);
+        Assert.True(draws > 1 && Residual.ReluMargin(guardedCache) >= Tolerance, $"seed {seed}: {draws} draws");
     }
 
     [Fact]

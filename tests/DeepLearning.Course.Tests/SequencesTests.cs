@@ -16,6 +16,17 @@ public class SequencesTests
     }
 
     [Theory]
+    [InlineData(6, 3, 4, 5, null)]
+    [InlineData(1, 1, 1, 1, null)]
+    [InlineData(20, 2, 3, 8, 1.0)]
+    public void Scratch_lstm_matches_torch_nn_lstm(int steps, int batch, int input, int hidden, double? forgetBias)
+    {
+        var report = Parity.Lstm(steps, batch, input, hidden, forgetBias);
+        Assert.Equal(8, report.Rows.Count); // output, h_n, c_n, ∂L/∂x and four parameter gradients
+        Assert.True(report.Agrees(1e-5), report.ToString());
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void Scratch_attention_matches_scaled_dot_product_attention(bool causal)
@@ -57,6 +68,20 @@ public class SequencesTests
         using var b = model.forward(torch.randn(5, 11, 2));
         Assert.Equal([5L, 3], a.shape);
         Assert.Equal([5L, 3], b.shape);
+    }
+
+    [Fact]
+    public void Forget_bias_sets_the_lstm_forget_block_like_the_scratch_layer()
+    {
+        torch.manual_seed(0);
+        using var model = new SequenceClassifier("LSTM", features: 2, hidden: 4, forgetBias: 3.0);
+        var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var total = (named["lstm.bias_ih_l0"] + named["lstm.bias_hh_l0"]).data<float>().ToArray();
+        Assert.All(total[4..8], b => Assert.Equal(3f, b));
+        Assert.Contains(total[..4], b => b != 3f); // the other gates keep PyTorch's initialization
+        var e = Assert.Throws<ArgumentException>(() => new SequenceClassifier("GRU", forgetBias: 1.0));
+        Assert.Equal("forgetBias", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SequenceClassifier("LSTM", forgetBias: double.PositiveInfinity));
     }
 
     [Fact]

@@ -115,9 +115,13 @@ public static partial class Parity
 {
     /// <summary>
     /// The from-scratch MLP (<see cref="Mlp{T}"/>, explicit backprop) against the TorchSharp <see cref="Mlp"/> with the
-    /// same weights: logits, mean cross-entropy, and ∂L/∂ of every weight and bias, on one random batch.
+    /// same weights: logits, mean cross-entropy, and ∂L/∂ of every weight and bias, on one random batch. With ReLU, a
+    /// hidden pre-activation within float32 round-off of 0 can switch a unit on in one implementation and off in the other
+    /// (both right, gradients apart by a whole row), so any example of the batch is drawn again until every ReLU input is
+    /// at least <paramref name="tieTolerance"/> from 0 (<see cref="NearTies"/>); the report's topic says how many draws were rejected.
     /// </summary>
-    public static ParityReport Mlp(IReadOnlyList<int>? sizes = null, string activation = "relu", int batch = 8, int seed = 0)
+    public static ParityReport Mlp(IReadOnlyList<int>? sizes = null, string activation = "relu", int batch = 8, int seed = 0,
+        double tieTolerance = NearTies.DefaultTolerance)
     {
         sizes ??= [10, 16, 12, 3];
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be ≥ 1, got {batch}.");
@@ -128,10 +132,8 @@ public static partial class Parity
             "sigmoid" => (HiddenActivation.Sigmoid, () => Sigmoid()),
             _ => throw new ArgumentException($"activation must be \"relu\", \"tanh\" or \"sigmoid\", got \"{activation}\".", nameof(activation)),
         };
-        var rng = new Rng((ulong)seed);
-        var scratch = new Mlp<float>(sizes, hidden, rng);
-        var x = rng.NormalArray<float>(0, 1, batch, sizes[0]);
-        int[] labels = [.. Enumerable.Range(0, batch).Select(_ => rng.NextInt(sizes[^1]))];
+        NearTies.CheckTolerance(tieTolerance, nameof(tieTolerance));
+        var (scratch, x, labels, redrawn, _) = MlpDraw(sizes, hidden, batch, seed, tieTolerance);
         var logits = scratch.Logits(x);
         float loss = scratch.LossAndGradients(x, labels);
 
@@ -157,6 +159,56 @@ public static partial class Parity
             rows.Add(new($"∂L/∂W{l + 1}", Bridge.MaxAbsDiff(scratch.Layers[l].W.Grad, model.Linears[l].weight.grad!, "dW")));
             rows.Add(new($"∂L/∂b{l + 1}", Bridge.MaxAbsDiff(scratch.Layers[l].B!.Grad, model.Linears[l].bias!.grad!, "db")));
         }
-        return new ParityReport($"MLP [{string.Join(", ", sizes)}], {activation}", rows);
+        string note = redrawn == 0 ? "" : $", {redrawn} row draw{(redrawn == 1 ? "" : "s")} rejected to keep every ReLU input ≥ {tieTolerance:G2} from 0";
+        return new ParityReport($"MLP [{string.Join(", ", sizes)}], {activation}{note}", rows);
+    }
+
+    /// <summary>
+    /// The scratch MLP of <see cref="Mlp"/> and a batch for it. With ReLU, a row (one example) whose hidden
+    /// pre-activations come within <paramref name="tieTolerance"/> of 0 is drawn again (up to 50 times; the rows of an MLP
+    /// do not interact, so only that row is redrawn). Returns how many row draws were rejected and the nearest margin of
+    /// the batch returned (+∞ for smooth activations, which have no kink).
+    /// </summary>
+    internal static (Mlp<float> Scratch, NDArray<float> X, int[] Labels, int Redrawn, double Margin) MlpDraw(
+        IReadOnlyList<int> sizes, HiddenActivation hidden, int batch, int seed, double tieTolerance)
+    {
+        const int MaxDraws = 50;
+        var rng = new Rng((ulong)seed);
+        var scratch = new Mlp<float>(sizes, hidden, rng);
+        var x = rng.NormalArray<float>(0, 1, batch, sizes[0]);
+        int redrawn = 0;
+        double[] margins = hidden == HiddenActivation.Relu ? HiddenReluMargins(scratch, x) : [.. Enumerable.Repeat(double.PositiveInfinity, batch)];
+        for (int row = 0; row < batch; row++)
+        {
+            for (int draw = 1; NearTies.IsNearTie(margins[row], tieTolerance); draw++)
+            {
+                if (draw == MaxDraws)
+                    throw new InvalidOperationException(
+                        $"In {MaxDraws} draws of row {row} of a batch [{batch}, {sizes[0]}] for the MLP [{string.Join(", ", sizes)}] every forward pass had a ReLU input within {tieTolerance:G2} of 0: "
+                        + "too many units for that tolerance; use a smaller network or a smaller tieTolerance.");
+                rng.NormalArray<float>(0, 1, sizes[0]).Data.CopyTo(x.Data, row * sizes[0]);
+                margins[row] = HiddenReluMargins(scratch, NDArray.From(x.Data[(row * sizes[0])..((row + 1) * sizes[0])], 1, sizes[0]))[0];
+                redrawn++;
+            }
+        }
+        int[] labels = [.. Enumerable.Range(0, batch).Select(_ => rng.NextInt(sizes[^1]))];
+        return (scratch, x, labels, redrawn, margins.Min());
+    }
+
+    // Per row, the smallest |z| over every hidden pre-activation, computed in float64 from the same weights (float32 is ~1e-6 off).
+    private static double[] HiddenReluMargins(Mlp<float> scratch, NDArray<float> x)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h = x.ToTensor().to_type(ScalarType.Float64);
+        var margin = torch.full(x.Dim(0), double.PositiveInfinity, dtype: ScalarType.Float64);
+        for (int l = 0; l < scratch.Layers.Count - 1; l++)
+        {
+            var layer = scratch.Layers[l];
+            var z = h.matmul(layer.W.Value.ToTensor().to_type(ScalarType.Float64).t());
+            if (layer.B is not null) z = z + layer.B.Value.ToTensor().to_type(ScalarType.Float64);
+            margin = torch.minimum(margin, z.abs().amin([1]));
+            h = torch.nn.functional.relu(z);
+        }
+        return margin.data<double>().ToArray();
     }
 }

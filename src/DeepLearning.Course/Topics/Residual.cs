@@ -180,8 +180,9 @@ public static class Residual
     /// one training-mode forward and backward of L = mean(r ⊙ out) for a random r, then an evaluation-mode forward.
     /// </summary>
     internal static ParityReport BlockParity(string topic, ResidualBlock<float> scratch, nn.Module<Tensor, Tensor> block,
-        int batch, int size, Rng rng)
+        int batch, int size, Rng rng, double tieTolerance = NearTies.DefaultTolerance)
     {
+        NearTies.CheckTolerance(tieTolerance, nameof(tieTolerance));
         var torchParams = block.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var scratchNames = scratch.Parameters.Select(p => p.Name).ToHashSet();
         if (!scratchNames.SetEquals(torchParams.Keys))
@@ -191,8 +192,8 @@ public static class Residual
             foreach (var p in scratch.Parameters)
                 torchParams[p.Name].copy_(p.Value.ToTensor());
 
-        var x = rng.NormalArray<float>(0, 1, batch, scratch.InChannels, size, size);
-        var (y, cache) = scratch.Train().Forward(x);
+        var (x, y, cache, draws) = DrawClearOfKinks(scratch, batch, size, rng, tieTolerance);
+        if (draws > 1) topic += $", input drawn {draws} times to keep every ReLU input ≥ {tieTolerance:G2} from 0";
         var dout = Cnn.MeanLossGradient(y.Shape, rng);
         var dx = scratch.Backward(dout, cache);
 
@@ -220,6 +221,36 @@ public static class Residual
         block.train();
         return new ParityReport(topic, rows);
     }
+
+    /// <summary>
+    /// A training-mode forward of <paramref name="scratch"/> on an input drawn (up to 50 times) until every ReLU input
+    /// — after each inner unit and after the sum — is at least <paramref name="tieTolerance"/> from 0: nearer, the scratch
+    /// and TorchSharp blocks may switch a unit differently and route a whole gradient apart (<see cref="NearTies"/>).
+    /// A rejected draw's forward has updated the batch norms' running statistics, so they are put back.
+    /// </summary>
+    internal static (NDArray<float> X, NDArray<float> Out, ResidualCache<float> Cache, int Draws) DrawClearOfKinks(
+        ResidualBlock<float> scratch, int batch, int size, Rng rng, double tieTolerance)
+    {
+        const int MaxDraws = 50;
+        var saved = scratch.Buffers.Select(b => (float[])b.Value.Data.Clone()).ToList();
+        for (int draw = 1; draw <= MaxDraws; draw++)
+        {
+            var x = rng.NormalArray<float>(0, 1, batch, scratch.InChannels, size, size);
+            var (y, cache) = scratch.Train().Forward(x);
+            if (!NearTies.IsNearTie(ReluMargin(cache), tieTolerance)) return (x, y, cache, draw);
+            foreach (var (buffer, before) in scratch.Buffers.Zip(saved)) before.CopyTo(buffer.Value.Data, 0);
+        }
+        throw new InvalidOperationException(
+            $"In {MaxDraws} draws of x [{batch}, {scratch.InChannels}, {size}, {size}] every forward pass had a ReLU input within {tieTolerance:G2} of 0: "
+            + "too many values for that tolerance; use a smaller batch or image, or a smaller tieTolerance.");
+    }
+
+    /// <summary>The smallest |z| over every ReLU input of one forward pass of a block (its cache).</summary>
+    internal static double ReluMargin(ResidualCache<float> cache)
+    {
+        using var scope = torch.NewDisposeScope();
+        return cache.Relus.Select(r => r.X).Append(cache.Out.X).Min(z => NearTies.ReluMargin(z.ToTensor()));
+    }
 }
 
 public static partial class Parity
@@ -227,24 +258,27 @@ public static partial class Parity
     /// <summary>
     /// The from-scratch <see cref="BasicBlock{T}"/> against the TorchSharp <see cref="BasicBlock"/> with the same
     /// weights (copied by torchvision name): output, ∂L/∂x, every parameter's gradient and the batch norms' running
-    /// statistics after one training step, and the evaluation-mode output.
+    /// statistics after one training step, and the evaluation-mode output. The input is drawn until no ReLU input is
+    /// within <paramref name="tieTolerance"/> of 0 (see <see cref="Residual.DrawClearOfKinks"/>); the topic says how many draws that took.
     /// </summary>
-    public static ParityReport BasicBlock(int inChannels = 4, int outChannels = 8, int stride = 2, int batch = 2, int size = 6, int seed = 0)
+    public static ParityReport BasicBlock(int inChannels = 4, int outChannels = 8, int stride = 2, int batch = 2, int size = 6, int seed = 0,
+        double tieTolerance = NearTies.DefaultTolerance)
     {
         Cnn.CheckImageBatch(batch, inChannels, size, size);
         var rng = new Rng((ulong)seed);
         var scratch = new BasicBlock<float>(inChannels, outChannels, stride, rng);
         using var block = new BasicBlock(inChannels, outChannels, stride);
-        return Residual.BlockParity($"BasicBlock {inChannels}→{outChannels}, stride {stride}", scratch, block, batch, size, rng);
+        return Residual.BlockParity($"BasicBlock {inChannels}→{outChannels}, stride {stride}", scratch, block, batch, size, rng, tieTolerance);
     }
 
-    /// <summary>The from-scratch <see cref="Bottleneck{T}"/> against the TorchSharp <see cref="Bottleneck"/>, as <see cref="BasicBlock(int, int, int, int, int, int)"/>.</summary>
-    public static ParityReport Bottleneck(int inChannels = 8, int width = 4, int stride = 1, int expansion = 4, int batch = 2, int size = 5, int seed = 0)
+    /// <summary>The from-scratch <see cref="Bottleneck{T}"/> against the TorchSharp <see cref="Bottleneck"/>, as <see cref="BasicBlock(int, int, int, int, int, int, double)"/>.</summary>
+    public static ParityReport Bottleneck(int inChannels = 8, int width = 4, int stride = 1, int expansion = 4, int batch = 2, int size = 5, int seed = 0,
+        double tieTolerance = NearTies.DefaultTolerance)
     {
         Cnn.CheckImageBatch(batch, inChannels, size, size);
         var rng = new Rng((ulong)seed);
         var scratch = new Bottleneck<float>(inChannels, width, stride, rng, expansion);
         using var block = new Bottleneck(inChannels, width, stride, expansion);
-        return Residual.BlockParity($"Bottleneck {inChannels}→{width}→{width * expansion}, stride {stride}", scratch, block, batch, size, rng);
+        return Residual.BlockParity($"Bottleneck {inChannels}→{width}→{width * expansion}, stride {stride}", scratch, block, batch, size, rng, tieTolerance);
     }
 }

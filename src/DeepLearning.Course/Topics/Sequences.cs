@@ -20,19 +20,37 @@ public sealed class SequenceClassifier : nn.Module<Tensor, Tensor>
     private readonly GRU? gru;
     private readonly TorchSharp.Modules.Linear head;
 
-    /// <summary>A <paramref name="kind"/> ("RNN", "LSTM" or "GRU") with <paramref name="hidden"/> units reading <paramref name="features"/> per step, then a linear layer to <paramref name="classes"/> logits.</summary>
-    public SequenceClassifier(string kind, int features = 1, int hidden = 16, int classes = 2, string name = "sequence_classifier") : base(name)
+    /// <summary>
+    /// A <paramref name="kind"/> ("RNN", "LSTM" or "GRU") with <paramref name="hidden"/> units reading <paramref name="features"/>
+    /// per step, then a linear layer to <paramref name="classes"/> logits. For an LSTM, <paramref name="forgetBias"/> sets the
+    /// forget gate's total initial bias (bias_ih's forget block to it, bias_hh's to 0), as <see cref="LstmLayer{T}"/> does.
+    /// </summary>
+    public SequenceClassifier(string kind, int features = 1, int hidden = 16, int classes = 2, double? forgetBias = null, string name = "sequence_classifier") : base(name)
     {
         if (!Kinds.Contains(kind))
             throw new ArgumentException($"kind must be one of {string.Join(", ", Kinds)}, got \"{kind}\".", nameof(kind));
         if (features < 1) throw new ArgumentOutOfRangeException(nameof(features), features, $"features must be ≥ 1, got {features}.");
         if (hidden < 1) throw new ArgumentOutOfRangeException(nameof(hidden), hidden, $"hidden must be ≥ 1, got {hidden}.");
         if (classes < 2) throw new ArgumentOutOfRangeException(nameof(classes), classes, $"classes must be ≥ 2, got {classes}.");
+        if (forgetBias is double fb)
+        {
+            if (kind != "LSTM") throw new ArgumentException($"forgetBias applies to an LSTM's forget gate; a {kind} has none.", nameof(forgetBias));
+            DeepLearning.Scratch.Check.Finite(fb, nameof(forgetBias));
+        }
         Kind = kind;
         switch (kind)
         {
             case "RNN": rnn = nn.RNN(features, hidden, batchFirst: true); break;
-            case "LSTM": lstm = nn.LSTM(features, hidden, batchFirst: true); break;
+            case "LSTM":
+                lstm = nn.LSTM(features, hidden, batchFirst: true);
+                if (forgetBias is double f)
+                    using (torch.no_grad())
+                    {
+                        // Gate order i, f, g, o: the forget block is rows hidden … 2·hidden − 1 of both biases.
+                        lstm.get_parameter("bias_ih_l0")!.narrow(0, hidden, hidden).fill_(f);
+                        lstm.get_parameter("bias_hh_l0")!.narrow(0, hidden, hidden).zero_();
+                    }
+                break;
             default: gru = nn.GRU(features, hidden, batchFirst: true); break;
         }
         head = nn.Linear(hidden, classes);
@@ -154,6 +172,46 @@ public static partial class Parity
         foreach (var p in scratch.Parameters)
             rows.Add(new($"∂L/∂{p.Name["rnn.".Length..]}", Bridge.MaxAbsDiff(p.Grad, named[p.Name["rnn.".Length..]].grad!, p.Name)));
         return new ParityReport($"RNN (tanh) x {Shapes.Format(x.Shape)}, hidden {hidden}", rows);
+    }
+
+    /// <summary>
+    /// The scratch <see cref="LstmLayer{T}"/> against <c>torch.nn.LSTM</c> with the same weights, h₀, c₀ and
+    /// L = Σ r ⊙ out over the whole sequence: every h_t, h_n, c_n, ∂L/∂x and the parameter gradients ∂L/∂W_ih,
+    /// ∂L/∂W_hh, ∂L/∂b_ih, ∂L/∂b_hh. <paramref name="forgetBias"/> is passed to the scratch layer's initialisation.
+    /// </summary>
+    public static ParityReport Lstm(int steps = 6, int batch = 3, int input = 4, int hidden = 5, double? forgetBias = null, int seed = 0)
+    {
+        DeepLearning.Scratch.Check.PositiveInt(steps, nameof(steps));
+        DeepLearning.Scratch.Check.PositiveInt(batch, nameof(batch));
+        var rng = new Rng((ulong)seed);
+        var scratch = new LstmLayer<float>(input, hidden, rng, forgetBias); // checks input, hidden and forgetBias
+        var x = rng.NormalArray<float>(0, 1, steps, batch, input);
+        var h0 = rng.NormalArray<float>(0, 0.5, batch, hidden);
+        var c0 = rng.NormalArray<float>(0, 0.5, batch, hidden);
+        var (h, cache) = scratch.Forward(x, h0, c0);
+        var dOut = rng.NormalArray<float>(0, 1, steps, batch, hidden);
+        var dx = scratch.Backward(dOut, cache);
+
+        using var scope = torch.NewDisposeScope();
+        using var lstm = nn.LSTM(input, hidden);
+        var named = lstm.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        using (torch.no_grad())
+            foreach (var p in scratch.Parameters)
+                named[p.Name["lstm.".Length..]].copy_(p.Value.ToTensor());
+        var xt = x.ToTensor(requiresGrad: true);
+        var (out_, hn, cn) = lstm.forward(xt, (h0.ToTensor().unsqueeze(0), c0.ToTensor().unsqueeze(0)));
+        out_.backward([dOut.ToTensor()]);
+        int last = (steps - 1) * batch * hidden;
+        var rows = new List<ParityRow>
+        {
+            new("output h_1 … h_T", Bridge.MaxAbsDiff(h, out_, "output")),
+            new("h_n", Bridge.MaxAbsDiff(NDArray.From(h.Data[last..], 1, batch, hidden), hn, "h_n")),
+            new("c_n", Bridge.MaxAbsDiff(NDArray.From(cache.C.Data[last..], 1, batch, hidden), cn, "c_n")),
+            new("∂L/∂x", Bridge.MaxAbsDiff(dx, xt.grad!, "∂L/∂x")),
+        };
+        foreach (var p in scratch.Parameters)
+            rows.Add(new($"∂L/∂{p.Name["lstm.".Length..]}", Bridge.MaxAbsDiff(p.Grad, named[p.Name["lstm.".Length..]].grad!, p.Name)));
+        return new ParityReport($"LSTM x {Shapes.Format(x.Shape)}, hidden {hidden}{(forgetBias is double fb ? $", forget bias {fb}" : "")}", rows);
     }
 
     /// <summary>
