@@ -182,6 +182,8 @@ public static class Residual
     internal static ParityReport BlockParity(string topic, ResidualBlock<float> scratch, nn.Module<Tensor, Tensor> block,
         int batch, int size, Rng rng)
     {
+        // Every temporary of this helper dies with the scope; it returns numbers, no tensor.
+        using var helperScope = torch.NewDisposeScope();
         var torchParams = block.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var scratchNames = scratch.Parameters.Select(p => p.Name).ToHashSet();
         if (!scratchNames.SetEquals(torchParams.Keys))
