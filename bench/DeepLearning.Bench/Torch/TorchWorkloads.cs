@@ -36,6 +36,10 @@ public static class TorchWorkloads
         "batchnorm" => new BatchNormStep(),
         "softmaxce" => new SoftmaxCrossEntropyStep(),
         "lenet" => new LeNetConvStep(),
+        // The scaling tables' sizes: "gemm:N", "mlp:BATCH", "lenet:BATCH".
+        _ when key.StartsWith("gemm:", StringComparison.Ordinal) => new Gemm(int.Parse(key[5..], System.Globalization.CultureInfo.InvariantCulture)),
+        _ when key.StartsWith("mlp:", StringComparison.Ordinal) => new MlpStep(batch: int.Parse(key[4..], System.Globalization.CultureInfo.InvariantCulture)),
+        _ when key.StartsWith("lenet:", StringComparison.Ordinal) => new LeNetConvStep(int.Parse(key[6..], System.Globalization.CultureInfo.InvariantCulture)),
         _ => null,
     };
 
