@@ -97,6 +97,11 @@ public static class Conv2d
         public void Run(int first, int end, int worker)
         {
             int image = g.C * g.H * g.W, outImage = g.F * g.P;
+            if (Conv2dDirect.Applies<T>(g))
+            {
+                RunDirect(first, end, image, outImage);
+                return;
+            }
             var cols = Workspace<T>.Columns(g.Ckk * g.P); // reused for every image
             for (int n = first; n < end; n++)
             {
@@ -107,6 +112,15 @@ public static class Conv2d
                     for (int f = 0; f < g.F; f++)
                         TensorPrimitives.Add(yn.Slice(f * g.P, g.P), b.Data[f], yn.Slice(f * g.P, g.P));
             }
+        }
+
+        // A one-channel first layer: no columns at all (Conv2dDirect says why). Applies ensured T is float.
+        private unsafe void RunDirect(int first, int end, int image, int outImage)
+        {
+            var ws = Conv2dDirect.Workspace.For(g);
+            fixed (T* px = x.Data, pw = w.Data, py = y.Data, pb = b?.Data)
+                for (int n = first; n < end; n++)
+                    Conv2dDirect.ForwardImage((float*)px + (n * image), (float*)pw, (float*)pb, (float*)py + (n * outImage), g, ws);
         }
     }
 
@@ -168,6 +182,11 @@ public static class Conv2d
             Span<T> dwSum = worker == 0 ? dw.Span : partials[worker].AsSpan(0, dw.Length);
             Span<T> dbSum = worker == 0 ? (db is null ? default : db.Span) : partials[worker].AsSpan(dw.Length, g.F);
             int image = g.C * g.H * g.W, outImage = g.F * g.P;
+            if (dx is null && Conv2dDirect.Applies<T>(g))
+            {
+                RunDirect(first, end, image, outImage, dwSum, dbSum);
+                return;
+            }
             // The columns are recomputed rather than cached: they are up to kH·kW times larger than x.
             var cols = Workspace<T>.Columns(g.Ckk * g.P);
             var dcols = Workspace<T>.ColumnGradients(g.Ckk * g.P);
@@ -185,6 +204,21 @@ public static class Conv2d
                     for (int f = 0; f < g.F; f++)
                         dbSum[f] += TensorPrimitives.Sum<T>(doutN.Slice(f * g.P, g.P));
             }
+        }
+
+        // A one-channel first layer whose images need no gradient: ∂L/∂w straight from the image (Conv2dDirect).
+        private unsafe void RunDirect(int first, int end, int image, int outImage, Span<T> dwSum, Span<T> dbSum)
+        {
+            var ws = Conv2dDirect.Workspace.For(g);
+            fixed (T* px = x.Data, pd = dout.Data)
+                for (int n = first; n < end; n++)
+                {
+                    Conv2dDirect.AccumulateWeightGradient((float*)px + (n * image), (float*)pd + (n * outImage), g, ws);
+                    if (db is not null)
+                        for (int f = 0; f < g.F; f++)
+                            dbSum[f] += TensorPrimitives.Sum<T>(dout.Data.AsSpan((n * outImage) + (f * g.P), g.P));
+                }
+            Conv2dDirect.ReduceInto(MemoryMarshal.Cast<T, float>(dwSum), g, ws);
         }
     }
 
