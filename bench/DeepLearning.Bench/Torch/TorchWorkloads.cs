@@ -10,14 +10,14 @@ namespace DeepLearning.Bench;
 public static class TorchWorkloads
 {
     /// <summary>Loads libtorch and describes it, or says why it cannot run.</summary>
-    public static (bool Ok, string Description) Probe()
+    public static (bool Ok, string Description) Probe(int threads)
     {
         try
         {
-            torch.set_num_threads(Environment.ProcessorCount);
+            torch.set_num_threads(threads);
             using var t = torch.ones(2, 2).matmul(torch.ones(2, 2));
             return (true, $"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {torch.__version__}, " +
-                          $"{torch.get_num_threads()} intra-op thread(s) (asked for {Environment.ProcessorCount})");
+                          $"{torch.get_num_threads()} intra-op thread(s) (asked for {threads})");
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
         {
