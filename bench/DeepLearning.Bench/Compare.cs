@@ -148,6 +148,8 @@ public static class Compare
         double seconds = IntOption(args, "--seconds", 1);
         string? only = StringOption(args, "--filter");
         Console.WriteLine($"scratch CPU time per operation, best of 5 runs of ~{seconds:0} s (threads: {Environment.ProcessorCount}; load average {Machine.LoadAverage()})");
+        double ceiling = Machine.MeasureFmaCeiling(Environment.ProcessorCount);
+        Console.WriteLine($"measured in-register FMA ceiling: {ceiling:F1} GFLOP/s on {Environment.ProcessorCount} thread(s)");
         foreach (var c in Cases().Where(c => c.Name != Cases()[4].Name && (only is null || c.Name.Contains(only, StringComparison.OrdinalIgnoreCase))))
         {
             var w = c.Scratch();
@@ -164,7 +166,8 @@ public static class Compare
                 self.Refresh();
                 best = Math.Min(best, (self.TotalProcessorTime - cpu0).TotalSeconds / reps);
             }
-            Console.WriteLine($"  {c.Name,-45} {Time(best)}");
+            string rate = c.Flops is double flops ? $"   {flops / 1e9 / best:F1} GFLOP/s per CPU-second = {100 * flops / 1e9 / best / (ceiling / Environment.ProcessorCount):F0} % of one thread's ceiling" : "";
+            Console.WriteLine($"  {c.Name,-45} {Time(best)}{rate}");
         }
         return 0;
     }
