@@ -30,7 +30,8 @@ public static class Compare
     public static int Run(string[] args)
     {
         int rounds = IntOption(args, "--rounds", 60);
-        double sampleSeconds = IntOption(args, "--sample-ms", 2) / 1000.0;
+        double sampleSeconds = IntOption(args, "--sample-ms", 20) / 1000.0;
+        gapMs = IntOption(args, "--gap-ms", 10);
         string? only = StringOption(args, "--filter");
         Console.WriteLine($"# Scratch vs TorchSharp — {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC");
         Console.WriteLine();
@@ -42,7 +43,7 @@ public static class Compare
         Console.WriteLine($"measured in-register FMA ceiling (best short bursts): 1 thread {ceiling1:F1} GFLOP/s (≈ {ceiling1 / (peak.FlopPerCycle):F2} GHz effective), {Environment.ProcessorCount} threads {ceilingAll:F1} GFLOP/s");
         var (torchOk, torchWhy) = Framework.Probe(args);
         Console.WriteLine(torchOk ? $"framework: {torchWhy}" : $"comparison with TorchSharp: skipped — {torchWhy}");
-        Console.WriteLine($"method: {rounds} rounds of ~{sampleSeconds * 1000:F0} ms samples per side, scratch and framework alternating; per-op median and best sample. Ratio = framework time / scratch time (> 1: scratch is faster); goals are judged on medians and on best samples.");
+        Console.WriteLine($"method: {rounds} rounds of ~{sampleSeconds * 1000:F0} ms samples per side, scratch and framework alternating with {gapMs} ms pauses (threads stop spinning); per-op median and best sample. Ratio = framework time / scratch time (> 1: scratch is faster); goals are judged on medians and on best samples.");
         Console.WriteLine();
 
         var cases = Cases().Where(c => only is null || c.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -93,7 +94,8 @@ public static class Compare
     public static int Scaling(string[] args)
     {
         int rounds = IntOption(args, "--rounds", 20);
-        double sampleSeconds = IntOption(args, "--sample-ms", 2) / 1000.0;
+        double sampleSeconds = IntOption(args, "--sample-ms", 20) / 1000.0;
+        gapMs = IntOption(args, "--gap-ms", 10);
         string? only = StringOption(args, "--filter");
         Console.WriteLine($"# How cost grows: scratch vs TorchSharp — {DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC");
         Console.WriteLine();
@@ -101,7 +103,7 @@ public static class Compare
         Console.WriteLine($"load average at start: {Machine.LoadAverage()} (on {Environment.ProcessorCount} CPUs)");
         var (torchOk, torchWhy) = Framework.Probe(args);
         Console.WriteLine(torchOk ? $"framework: {torchWhy}" : $"comparison with TorchSharp: skipped — {torchWhy}");
-        Console.WriteLine($"method: {rounds} rounds of ~{sampleSeconds * 1000:F0} ms samples (at least one operation) per side, alternating; medians, best samples in the last column. Ratio = TorchSharp time / scratch time (> 1: scratch is faster).");
+        Console.WriteLine($"method: {rounds} rounds of ~{sampleSeconds * 1000:F0} ms samples (at least one operation) per side, alternating with {gapMs} ms pauses; medians, best samples in the last column. Ratio = TorchSharp time / scratch time (> 1: scratch is faster).");
         int[] batches = [16, 32, 64, 128, 256];
         int[] sizes = [64, 128, 256, 512, 1024, 2048];
         var families = new (string Title, string Unit, IEnumerable<(int Size, Func<IWorkload> Scratch, string Key, double? Flops)> Rows)[]
@@ -197,10 +199,25 @@ public static class Compare
         for (int r = 0; r < rounds; r++)
         {
             if (r % 2 == 0) s.Add(Sample(scratch, repsS));
+            Rest();
             if (torch is not null) t.Add(Sample(torch, repsT));
+            Rest();
             if (r % 2 == 1) s.Add(Sample(scratch, repsS));
         }
         return (new Timing(s, AllocatedPerOp(scratch)), torch is null ? null : new Timing(t, AllocatedPerOp(torch)));
+    }
+
+    // Samples are ~20 ms (--sample-ms): long enough for several LeNet steps or 1024³ products per sample, so a sample
+    // measures back-to-back operations as a training loop runs them, not one operation after the other side's.
+    // A pause between samples, so that the side that just ran has stopped spinning before the other starts: libtorch's
+    // OpenMP workers (GNU libgomp) busy-wait for a while after each parallel region, and the scratch helpers for
+    // 200 µs; without the pause one side's spinning threads take a core from the other side's next sample. Each
+    // sample then starts with its threads asleep, as the first step after any pause does (set by --gap-ms).
+    private static int gapMs = 10;
+
+    private static void Rest()
+    {
+        if (gapMs > 0) Thread.Sleep(gapMs);
     }
 
     private static int Calibrate(IWorkload w, double sampleSeconds)
