@@ -10,7 +10,10 @@ public static class Framework
     public static (bool Ok, string Description) Probe(string[] args)
     {
 #if WITH_TORCH
-        return TorchWorkloads.Probe();
+        // --torch-threads N: libtorch's intra-op threads (default: every core; the notebooks use 1).
+        int i = Array.IndexOf(args, "--torch-threads");
+        int threads = i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out int n) && n > 0 ? n : Environment.ProcessorCount;
+        return TorchWorkloads.Probe(threads);
 #else
         int i = Array.IndexOf(args, "--torch-skip-reason");
         string reason = i >= 0 && i + 1 < args.Length

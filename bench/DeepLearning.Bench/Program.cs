@@ -24,8 +24,12 @@ public static class Program
                 return 0;
             case "compare":
                 return Compare.Run(rest);
+            case "scaling":
+                return Compare.Scaling(rest);
+            case "cpu":
+                return Compare.CpuTime(rest);
             default:
-                Console.Error.WriteLine("usage: DeepLearning.Bench [bdn [BenchmarkDotNet args] | compare [--rounds N] [--sample-ms MS] [--filter TEXT] | peak]");
+                Console.Error.WriteLine("usage: DeepLearning.Bench [bdn [BenchmarkDotNet args] | compare|scaling [--rounds N] [--sample-ms MS] [--filter TEXT] | cpu [--filter TEXT] [--seconds S] | peak]");
                 return 2;
         }
     }

@@ -27,7 +27,14 @@ internal enum Status
 /// <param name="Seconds">Wall time of the cell.</param>
 /// <param name="Solution">True when the runner replaced an exercise cell with its solution.</param>
 /// <param name="Error">Why the cell failed or was stopped.</param>
-internal sealed record CellReport(int Number, string? Id, string FirstLine, Status Status, double Seconds, bool Solution = false, string? Error = null);
+/// <param name="Packages">True when the cell has a <c>#r</c> line: its time is package loading, not lesson code.</param>
+internal sealed record CellReport(int Number, string? Id, string FirstLine, Status Status, double Seconds, bool Solution = false, string? Error = null,
+    bool Packages = false)
+{
+    /// <summary>True when some line of <paramref name="code"/> is a <c>#r</c> directive (a package or an assembly).</summary>
+    public static bool LoadsPackages(string code) =>
+        code.ReplaceLineEndings("\n").Split('\n').Any(l => l.TrimStart().StartsWith("#r ", StringComparison.Ordinal));
+}
 
 /// <summary>One notebook's run.</summary>
 /// <param name="Name">File name, e.g. <c>03-optimizers.ipynb</c>.</param>
@@ -39,10 +46,26 @@ internal sealed record CellReport(int Number, string? Id, string FirstLine, Stat
 /// <param name="Error">For a notebook that did not pass: the message naming notebook, cell, first line and error.</param>
 /// <param name="Executed">The executed notebook, relative to the book folder.</param>
 /// <param name="Page">The book page, relative to the book folder.</param>
+/// <param name="StartSeconds">Of <paramref name="Seconds"/>, the time outside every cell: starting the process, the
+/// runtime and the kernel, the runner's bookkeeping between cells, and exiting.</param>
+/// <param name="PackageSeconds">Of <paramref name="Seconds"/>, the cells with a <c>#r</c> line (restoring and
+/// loading packages).</param>
+/// <param name="CellSeconds">Of <paramref name="Seconds"/>, the other cells: the lesson's own code.</param>
+/// <param name="PeakRssBytes">The notebook process's peak resident memory (Linux VmHWM: the worker that hosts the
+/// kernel in-process), or null where the runner cannot see it (a Jupyter kernel).</param>
 internal sealed record NotebookReport(
     string Name, string Title, Status Status, double Seconds, double KernelSeconds,
-    IReadOnlyList<CellReport> Cells, string? Error, string Executed, string Page)
+    IReadOnlyList<CellReport> Cells, string? Error, string Executed, string Page,
+    double StartSeconds = 0, double PackageSeconds = 0, double CellSeconds = 0, long? PeakRssBytes = null)
 {
+    /// <summary>Fills in <see cref="StartSeconds"/>, <see cref="PackageSeconds"/> and <see cref="CellSeconds"/> from
+    /// the cells' times; the three add up to <see cref="Seconds"/>.</summary>
+    public NotebookReport WithSplit()
+    {
+        double packages = Cells.Where(c => c.Packages).Sum(c => c.Seconds), cells = Cells.Where(c => !c.Packages).Sum(c => c.Seconds);
+        return this with { PackageSeconds = packages, CellSeconds = cells, StartSeconds = Math.Max(0, Seconds - packages - cells) };
+    }
+
     /// <summary>Cells that ran to the end.</summary>
     [JsonIgnore] public int CellsOk => Cells.Count(c => c.Status == Status.Ok);
 

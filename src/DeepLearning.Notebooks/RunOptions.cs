@@ -23,6 +23,8 @@ internal sealed record RunOptions
     public TimeSpan CellTimeout { get; init; } = TimeSpan.FromSeconds(300);
     public TimeSpan NotebookTimeout { get; init; } = TimeSpan.FromSeconds(600);
     public bool Solutions { get; init; } = true;
+    /// <summary>A notebook whose process's peak resident memory exceeds this fails the run.</summary>
+    public long MemoryLimitBytes { get; init; } = Execution.PeakMemory.DefaultLimitBytes;
     public IReadOnlyList<string> Names { get; init; } = [];
 
     /// <summary>Where the results go: <c>--out</c>, else artifacts/book (in-process) or artifacts/jupyter.</summary>
@@ -52,6 +54,8 @@ internal sealed record RunOptions
                                  lines differ fails the run; skipped with a note where DIR has no run
           --cell-timeout S       stop a notebook whose cell runs longer than S seconds (default: 300)
           --notebook-timeout S   stop a notebook that runs longer than S seconds in all (default: 600)
+          --memory-limit MB      fail a notebook whose process's peak resident memory exceeds MB megabytes
+                                 (MiB; default: 1536, i.e. 1.5 GiB)
           --no-solutions         run exercise cells as learners get them, instead of filling in the solutions
                                  from <notebooks>/solutions/<notebook>.cs
           -h, --help             this text
@@ -83,6 +87,12 @@ internal sealed record RunOptions
                     options = arg == "--cell-timeout"
                         ? options with { CellTimeout = TimeSpan.FromSeconds(seconds) }
                         : options with { NotebookTimeout = TimeSpan.FromSeconds(seconds) };
+                    break;
+                case "--memory-limit":
+                    if (!Value(out string? mb)) return Missing();
+                    if (!double.TryParse(mb, NumberStyles.Float, CultureInfo.InvariantCulture, out double megabytes) || !(megabytes > 0))
+                        return (null, $"--memory-limit wants a positive number of megabytes, got '{mb}'");
+                    options = options with { MemoryLimitBytes = (long)(megabytes * (1 << 20)) };
                     break;
                 case "--no-solutions": options = options with { Solutions = false }; break;
                 case "--client":

@@ -59,8 +59,8 @@ public class JupyterClientTests(JupyterRun run) : IClassFixture<JupyterRun>
         Assert.Equal(Status.Ok, run.Notebook("exercise").Status);
         Assert.Equal(Status.Ok, run.Notebook("outputs").Status);
         Assert.Equal(Status.Failed, run.Notebook("failing").Status);
-        Assert.Matches(@"→ ok: 6/6 code cells, 0 failed, in \d+\.\d s \(kernel start \d+\.\d s\)", run.Result.Output);
-        Assert.Matches(@"failing\.ipynb +1/3 +\d+\.\d s +FAILED at cell 4", run.Result.Output);
+        Assert.Matches(@"→ ok: 6/6 code cells, 0 failed, in \d+\.\d s \(start \d+\.\d s, packages \d+\.\d s, cells \d+\.\d s; kernel start \d+\.\d s\)", run.Result.Output);
+        Assert.Matches(@"failing\.ipynb +1/3 +\d+\.\d s +\d+\.\d s +\d+\.\d s +\d+\.\d s +— +FAILED at cell 4", run.Result.Output);
     }
 
     [Fact]

@@ -28,8 +28,10 @@ public class RunnerTests(BookRun run)
         Assert.Contains("[5/5] outputs.ipynb", output, StringComparison.Ordinal);
         Assert.Matches(@"cell +2/7 +ok +\d+\.\d s +Console\.WriteLine\(""to stdout""\);", output);
         var table = output[output.LastIndexOf("notebook ", StringComparison.Ordinal)..];
-        Assert.Matches(@"chart\.ipynb +2/2 +\d+\.\d s +ok", table);
-        Assert.Matches(@"failing\.ipynb +1/3 +\d+\.\d s +FAILED at cell 4", table);
+        Assert.Matches(@"notebook +cells +time +start +packages +cells +peak RSS +status", table);
+        Assert.Matches(@"chart\.ipynb +2/2 +\d+\.\d s +\d+\.\d s +\d+\.\d s +\d+\.\d s +\d+ MiB +ok", table);
+        Assert.Matches(@"failing\.ipynb +1/3 +\d+\.\d s +\d+\.\d s +\d+\.\d s +\d+\.\d s +\d+ MiB +FAILED at cell 4", table);
+        Assert.Matches(@"in all +\d+\.\d s +\d+\.\d s +\d+\.\d s +\d+\.\d s +\d+ MiB +\(peak: the largest\)", table);
         Assert.Contains("4/5 notebooks passed", table, StringComparison.Ordinal);
     }
 
@@ -130,6 +132,43 @@ public class RunnerTests(BookRun run)
             }
             Assert.True(notebook.Seconds > notebook.KernelSeconds + notebook.Cells.Sum(c => c.Seconds) - 1e-6, $"{notebook.Name}: notebook time covers kernel start and cells");
         }
+    }
+
+    [Fact]
+    public void Report_splits_each_notebook_into_start_packages_and_cells_and_records_its_peak_memory()
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Out, "report.json")))!["notebooks"]!.AsArray();
+        foreach (var n in json)
+            foreach (string field in (string[])["seconds", "startSeconds", "packageSeconds", "cellSeconds", "peakRssBytes"])
+                Assert.True(n![field] is not null, $"{(string?)n!["name"]}: report.json has no {field}");
+
+        foreach (var n in run.Report.Notebooks)
+        {
+            Assert.Equal(n.Seconds, n.StartSeconds + n.PackageSeconds + n.CellSeconds, 6);
+            Assert.True(n.StartSeconds > 0.1, $"{n.Name}: a process and a kernel take time to start ({n.StartSeconds} s)");
+            Assert.True(n.StartSeconds >= n.KernelSeconds, $"{n.Name}: start {n.StartSeconds} s covers the kernel's {n.KernelSeconds} s");
+            Assert.Equal(n.Cells.Where(c => !c.Packages).Sum(c => c.Seconds), n.CellSeconds, 6);
+            // A .NET process hosting Roslyn uses tens of megabytes at least; these tiny notebooks stay far below the limit.
+            Assert.InRange(n.PeakRssBytes ?? 0, 50_000_000, 1_000_000_000);
+        }
+        var chart = run.Notebook("chart");
+        Assert.True(Assert.Single(chart.Cells, c => c.Packages).FirstLine.Length > 0);
+        Assert.True(chart.PackageSeconds > 0, "chart.ipynb's #r cell is package loading");
+        Assert.Equal(0, run.Notebook("outputs").PackageSeconds);
+    }
+
+    [Fact]
+    public void A_notebook_above_the_memory_limit_fails_with_a_clear_message()
+    {
+        var ok = run.Notebook("chart");
+        Assert.Same(ok, Execution.CourseRun.OverMemory(ok, ok.PeakRssBytes!.Value));
+        var over = Execution.CourseRun.OverMemory(ok with { PeakRssBytes = 1_700_000_000 }, Execution.PeakMemory.DefaultLimitBytes);
+        Assert.Equal(Status.Failed, over.Status);
+        Assert.Equal("chart.ipynb: peak resident memory 1.58 GiB is above the limit of 1.50 GiB (--memory-limit); " +
+                     "every cell passed, but the notebook needs less memory", over.Error);
+        var failed = run.Notebook("failing");   // a failure of its own keeps its own message
+        var stillFailed = Execution.CourseRun.OverMemory(failed, 1);
+        Assert.Equal((Status.Failed, failed.Error), (stillFailed.Status, stillFailed.Error));
     }
 
     [Fact]

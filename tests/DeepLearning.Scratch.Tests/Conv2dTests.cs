@@ -5,6 +5,50 @@ namespace DeepLearning.Scratch.Tests;
 
 public class Conv2dTests
 {
+    [Theory]
+    [InlineData(3, 1, 6, 28, 28, 5, 5, 2, 2, true)]    // LeNet's first layer on digits
+    [InlineData(2, 1, 16, 9, 13, 3, 3, 1, 1, true)]    // more filters than one pass of six
+    [InlineData(2, 1, 4, 11, 7, 3, 5, 0, 2, false)]    // non-square kernel, no bias
+    [InlineData(1, 1, 7, 6, 32, 1, 1, 0, 0, true)]     // 32-wide rows, 1×1 kernel
+    public void The_direct_first_layer_kernels_match_im2col(int n, int c, int f, int h, int w, int kh, int kw, int ph, int pw, bool bias)
+    {
+        var rng = new Rng(11);
+        var x = rng.NormalArray<float>(0, 1, n, c, h, w);
+        var wt = rng.NormalArray<float>(0, 0.3, f, c, kh, kw);
+        var b = bias ? rng.NormalArray<float>(0, 0.3, f) : null;
+        int ho = h + (2 * ph) - kh + 1, wo = w + (2 * pw) - kw + 1;
+        var dout = rng.NormalArray<float>(0, 1, n, f, ho, wo);
+        // The direct kernels need AVX-512; elsewhere both runs take the im2col path.
+        Assert.Equal(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, Conv2dDirect.Applies<float>(Conv2d.Geometry.Of(x, wt, b, 1, (ph, pw))));
+
+        (NDArray<float> Y, NDArray<float> Dw, NDArray<float>? Db) Run()
+        {
+            var y = new NDArray<float>([n, f, ho, wo]);
+            Conv2d.ForwardInto(x, wt, b, y, 1, (ph, pw));
+            var dw = wt.ZerosLike();
+            var db = bias ? new NDArray<float>([f]) : null;
+            Conv2d.BackwardInto(dout, x, wt, null, dw, db, 1, (ph, pw));   // no dx: the direct ∂L/∂w
+            return (y, dw, db);
+        }
+
+        var direct = Run();
+        NDArray<float> y0, dw0;
+        NDArray<float>? db0;
+        try
+        {
+            Conv2dDirect.Enabled = false;
+            (y0, dw0, db0) = Run();
+        }
+        finally
+        {
+            Conv2dDirect.Enabled = true;
+        }
+        Close.Assert(y0, direct.Y, "out");
+        Close.Assert(Conv2d.ForwardNaive(x, wt, b, 1, (ph, pw)), direct.Y, "out vs the definition");
+        Close.Assert(dw0, direct.Dw, "dw", (1e-4, 1e-5));   // sums of up to a few thousand products, in another order
+        if (bias) Close.Assert(db0!, direct.Db!, "db");
+    }
+
     public static TheoryData<string> Cases => Fixture.Names("conv");
 
     [Theory, MemberData(nameof(Cases))]

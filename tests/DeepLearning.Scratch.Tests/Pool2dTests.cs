@@ -70,6 +70,30 @@ public class Pool2dTests
     }
 
     [Fact]
+    public void The_2x2_fast_path_keeps_the_scan_order_tie_and_NaN_rules()
+    {
+        // Values from a tiny set, so windows are full of ties, NaNs and ±0; odd sizes leave rows/columns out (floor).
+        float[] pool = [-1, 0, -0f, 1, float.NaN];
+        var rng = new Rng(7);
+        var x = new NDArray<float>([2, 3, 7, 9]);
+        for (int i = 0; i < x.Length; i++) x.Data[i] = pool[(int)(rng.Uniform(0, 1) * pool.Length) % pool.Length];
+        var (y, cache) = MaxPool2d.Forward(x, 2);
+        Assert.Equal([2, 3, 3, 4], y.Shape);
+        int o = 0;
+        for (int plane = 0; plane < 6; plane++)
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 4; j++, o++)
+                {
+                    // The definition: scan the window row by row, a strictly larger value or a NaN takes over.
+                    int best = (plane * 63) + (2 * i * 9) + (2 * j);
+                    foreach (int at in new[] { best, best + 1, best + 9, best + 10 })
+                        if (x.Data[at] > x.Data[best] || float.IsNaN(x.Data[at])) best = at;
+                    Assert.Equal(best, cache.Argmax[o]);
+                    Assert.Equal(BitConverter.SingleToInt32Bits(x.Data[best]), BitConverter.SingleToInt32Bits(y.Data[o]));
+                }
+    }
+
+    [Fact]
     public void Stride_defaults_to_the_kernel()
     {
         var (y, _) = MaxPool2d.Forward(NDArray.Zeros<float>(1, 1, 7, 6), (3, 2));

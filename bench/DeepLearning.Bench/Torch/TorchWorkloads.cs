@@ -10,14 +10,14 @@ namespace DeepLearning.Bench;
 public static class TorchWorkloads
 {
     /// <summary>Loads libtorch and describes it, or says why it cannot run.</summary>
-    public static (bool Ok, string Description) Probe()
+    public static (bool Ok, string Description) Probe(int threads)
     {
         try
         {
-            torch.set_num_threads(Environment.ProcessorCount);
+            torch.set_num_threads(threads);
             using var t = torch.ones(2, 2).matmul(torch.ones(2, 2));
             return (true, $"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {torch.__version__}, " +
-                          $"{torch.get_num_threads()} intra-op thread(s) (asked for {Environment.ProcessorCount})");
+                          $"{torch.get_num_threads()} intra-op thread(s) (asked for {threads})");
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException or System.Runtime.InteropServices.ExternalException)
         {
@@ -36,6 +36,10 @@ public static class TorchWorkloads
         "batchnorm" => new BatchNormStep(),
         "softmaxce" => new SoftmaxCrossEntropyStep(),
         "lenet" => new LeNetConvStep(),
+        // The scaling tables' sizes: "gemm:N", "mlp:BATCH", "lenet:BATCH".
+        _ when key.StartsWith("gemm:", StringComparison.Ordinal) => new Gemm(int.Parse(key[5..], System.Globalization.CultureInfo.InvariantCulture)),
+        _ when key.StartsWith("mlp:", StringComparison.Ordinal) => new MlpStep(batch: int.Parse(key[4..], System.Globalization.CultureInfo.InvariantCulture)),
+        _ when key.StartsWith("lenet:", StringComparison.Ordinal) => new LeNetConvStep(int.Parse(key[6..], System.Globalization.CultureInfo.InvariantCulture)),
         _ => null,
     };
 

@@ -72,7 +72,11 @@ public sealed class LeNet5 : Module<Tensor, Tensor>
     public Conv2d Conv2 => conv2;
 
     /// <summary>A copy of the first layer's filters, [6, 1, k, k] (detached: safe to plot or keep).</summary>
-    public Tensor FirstLayerFilters() => conv1.weight.detach().clone();
+    public Tensor FirstLayerFilters()
+    {
+        using var detached = conv1.weight.detach();
+        return detached.clone();
+    }
 
     /// <summary>Logits [N, classes] for images x [N, 1, S, S].</summary>
     public override Tensor forward(Tensor x)

@@ -261,8 +261,8 @@ public static class BackpropLab
             var x = train.X.ToTensor();
             var y = Bridge.Labels(train.Labels);
             torch.manual_seed(seed);
-            var net = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 2));
-            var optimizer = torch.optim.Adam(net.parameters(), lr: 0.02);
+            using var net = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 2));
+            using var optimizer = torch.optim.Adam(net.parameters(), lr: 0.02);   // its moment buffers live outside any scope
             for (int step = 0; step < steps; step++)
             {
                 using var stepScope = torch.NewDisposeScope();

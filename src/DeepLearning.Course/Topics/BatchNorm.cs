@@ -371,6 +371,8 @@ public static partial class Parity
 
     private static ParityReport BatchNormParity(string topic, BatchNorm<float> scratch, int[] shape, int steps, double momentum, double eps, int seed)
     {
+        // Every temporary of this helper dies with the scope; it returns numbers, no tensor.
+        using var helperScope = torch.NewDisposeScope();
         var rng = new Rng((ulong)seed);
         int c = scratch.Channels;
         float[] gamma = [.. rng.UniformArray<float>(0.5, 1.5, c).Data], beta = [.. rng.NormalArray<float>(0, 0.5, c).Data];

@@ -101,6 +101,8 @@ public static class Cnn
         long? mlp = null, lenet = null;
         if (channels == 1 && LeNet5.ImageSizes.Contains(imageSize))
         {
+            // TorchSharp 0.107 leaves one temporary alive per Conv2d it builds: the scope takes it.
+            using var helperScope = torch.NewDisposeScope();
             using var m = new Mlp([imageSize * imageSize, 300, 100, 10]);
             using var l = new LeNet5(imageSize);
             (mlp, lenet) = (m.ParameterCount(), l.ParameterCount());
@@ -208,6 +210,8 @@ public static class Cnn
     {
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, $"epochs must be ≥ 1, got {epochs}.");
         var (train, test) = Splits.TrainTestSplit(Digits.Load8x8(), 0.2, new Rng((ulong)seed));
+        // TorchSharp 0.107 leaves one temporary alive per Conv2d it builds: the scope takes it (the nets are local).
+        using var helperScope = torch.NewDisposeScope();
         torch.manual_seed(seed);
         using var random = new LeNet5(8);
         using var trained = new LeNet5(8);

@@ -292,7 +292,7 @@ public static class InitLab
             using var second = nn.Linear(hidden, 10);
             using var net = nn.Sequential(first, nn.Tanh(), second);
             if (constantInit) Apply(net, InitScheme.Constant, value: value);
-            var optimizer = torch.optim.SGD(net.parameters(), learningRate);
+            using var optimizer = torch.optim.SGD(net.parameters(), learningRate);
             var history = new List<SymmetryStep>();
             for (int step = 0; step <= steps; step++)
             {
@@ -491,6 +491,8 @@ public static partial class Parity
     /// </summary>
     public static ParityReport Init()
     {
+        // TorchSharp 0.107's CalculateFanInAndFanOut leaves an index temporary of a 4-D weight alive: the scope takes it.
+        using var helperScope = torch.NewDisposeScope();
         var rows = new List<ParityRow>();
         foreach (var (name, param) in new (string, double?)[] { ("linear", null), ("conv2d", null), ("sigmoid", null), ("tanh", null), ("relu", null), ("leaky_relu", null), ("leaky_relu", 0.2) })
             rows.Add(new($"calculate_gain('{name}'{(param is double p ? $", {p}" : "")})",

@@ -17,7 +17,7 @@ internal static class MiniLoop
     public static MiniRun Sgd(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y, int epochs, int batchSize, double lr, long seed)
     {
         torch.manual_seed(seed);
-        var optimizer = torch.optim.SGD(model.parameters(), lr);
+        using var optimizer = torch.optim.SGD(model.parameters(), lr);
         long n = x.shape[0];
         var losses = new List<double>();
         model.train();

@@ -65,6 +65,8 @@ public static class MlpTopic
     public static ModuleStyles ThreeWays(int batch = 16, int seed = 0)
     {
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be ≥ 1, got {batch}.");
+        // Every temporary of this helper dies with the scope; it returns numbers, no tensor.
+        using var helperScope = torch.NewDisposeScope();
         torch.manual_seed(seed);
         using var subclass = new XorSineNet();
         using var sequential = XorSineNetSequential();
@@ -103,7 +105,8 @@ public static class MlpTopic
         int[] predicted = model.Predict(x);
         if (y.numel() != predicted.Length)
             throw new ArgumentException($"y has shape {ModelInputs.Format(y.shape)} but x has {predicted.Length} rows.", nameof(y));
-        int[] labels = y.flatten().ToInts();
+        using var flat = y.flatten();
+        int[] labels = flat.ToInts();
         return (double)predicted.Where((p, i) => p == labels[i]).Count() / labels.Length;
     }
 

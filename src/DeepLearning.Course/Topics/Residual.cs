@@ -183,6 +183,8 @@ public static class Residual
         int batch, int size, Rng rng, double tieTolerance = NearTies.DefaultTolerance)
     {
         NearTies.CheckTolerance(tieTolerance, nameof(tieTolerance));
+        // Every temporary of this helper dies with the scope; it returns numbers, no tensor.
+        using var helperScope = torch.NewDisposeScope();
         var torchParams = block.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         var scratchNames = scratch.Parameters.Select(p => p.Name).ToHashSet();
         if (!scratchNames.SetEquals(torchParams.Keys))

@@ -131,7 +131,9 @@ public static class Sequences
             x[i * length] = labels[i] == 1 ? 1f : -1f;
             for (int t = 1; t < length; t++) x[(i * length) + t] = (float)rng.Uniform(-1, 1);
         }
-        return TrainData.Classification(torch.tensor(x, [count, length, 1]), torch.tensor(labels), classes: 2, name: $"memory task, length {length}");
+        using var xs = torch.tensor(x, [count, length, 1]);   // TrainData keeps its own aliases
+        using var ys = torch.tensor(labels);
+        return TrainData.Classification(xs, ys, classes: 2, name: $"memory task, length {length}");
     }
 }
 

@@ -62,10 +62,13 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
                 ? await client.RunAsync(job, workDir, options.NotebookTimeout, cancel)
                 : await WorkerProcess.RunAsync(job, options.NotebookTimeout, console, cancel);
             report = report with { Executed = File.Exists(executed) ? $"{BookBuilder.ExecutedFolder}/{name}" : "", Page = jupyter ? "" : stem + ".html" };
+            report = OverMemory(report.WithSplit(), options.MemoryLimitBytes);
             reports.Add(report);
             console.WriteLine($"  → {NotebookExecutor.Mark(report.Status).Trim()}: {report.CellsOk}/{report.Cells.Count} code cells, " +
-                              $"{report.Cells.Count(c => c.Status is Status.Failed or Status.Timeout)} failed, in {report.Seconds:0.0} s" +
-                              (jupyter ? $" (kernel start {report.KernelSeconds:0.0} s)" : ""));
+                              $"{report.Cells.Count(c => c.Status is Status.Failed or Status.Timeout)} failed, in {report.Seconds:0.0} s " +
+                              $"(start {report.StartSeconds:0.0} s, packages {report.PackageSeconds:0.0} s, cells {report.CellSeconds:0.0} s" +
+                              (jupyter ? $"; kernel start {report.KernelSeconds:0.0} s" : "") +
+                              (report.PeakRssBytes is { } peak ? $"; peak memory {PeakMemory.Format(peak)}" : "") + ")");
             if (report.Status != Status.Ok) console.WriteLine($"  {report.Error}");
             if (RestoreFailure(report) is { } restore)
             {
@@ -133,6 +136,17 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
         return same;
     }
 
+    // A notebook that passed but used more memory than a learner's machine can be assumed to have fails the run.
+    internal static NotebookReport OverMemory(NotebookReport report, long limitBytes) =>
+        report.PeakRssBytes is { } peak && peak > limitBytes && report.Status == Status.Ok
+            ? report with
+            {
+                Status = Status.Failed,
+                Error = $"{report.Name}: peak resident memory {PeakMemory.Format(peak)} is above the limit of {PeakMemory.Format(limitBytes)} " +
+                        $"(--memory-limit); every cell passed, but the notebook needs less memory",
+            }
+            : report;
+
     // Every notebook starts with the same #r "nuget:" preamble: if its packages cannot be restored, running the
     // other notebooks only repeats the failure.
     private static string? RestoreFailure(NotebookReport report) =>
@@ -160,11 +174,18 @@ internal static class Summary
     {
         int width = Math.Max("notebook".Length, run.Notebooks.Max(n => n.Name.Length));
         console.WriteLine();
-        console.WriteLine($"{"notebook".PadRight(width)}  {"cells",7}  {"time",8}  status");
-        console.WriteLine(new string('─', width + 30));
+        // start: process, runtime and kernel start (and the runner's bookkeeping); packages: the #r cells; cells: the rest.
+        console.WriteLine($"{"notebook".PadRight(width)}  {"cells",7}  {"time",8}  {"start",7}  {"packages",8}  {"cells",8}  {"peak RSS",8}  status");
+        int rule = width + 70;
+        console.WriteLine(new string('─', rule));
         foreach (var n in run.Notebooks)
-            console.WriteLine($"{n.Name.PadRight(width)}  {$"{n.CellsOk}/{n.Cells.Count}",7}  {Time(n.Seconds),8}  {Describe(n)}");
-        console.WriteLine(new string('─', width + 30));
+            console.WriteLine($"{n.Name.PadRight(width)}  {$"{n.CellsOk}/{n.Cells.Count}",7}  {Time(n.Seconds),8}  {Time(n.StartSeconds),7}  " +
+                              $"{Time(n.PackageSeconds),8}  {Time(n.CellSeconds),8}  {(n.PeakRssBytes is { } p ? PeakMemory.Format(p) : "—"),8}  {Describe(n)}");
+        console.WriteLine(new string('─', rule));
+        var ran = run.Notebooks.Where(n => n.Status != Status.NotRun).ToList();
+        console.WriteLine($"{"in all".PadRight(width)}  {"",7}  {Time(ran.Sum(n => n.Seconds)),8}  {Time(ran.Sum(n => n.StartSeconds)),7}  " +
+                          $"{Time(ran.Sum(n => n.PackageSeconds)),8}  {Time(ran.Sum(n => n.CellSeconds)),8}  " +
+                          $"{(ran.Any(n => n.PeakRssBytes is not null) ? PeakMemory.Format(ran.Max(n => n.PeakRssBytes ?? 0)) : "—"),8}  (peak: the largest)");
         int ok = run.Notebooks.Count(n => n.Status == Status.Ok);
         console.WriteLine($"{ok}/{run.Notebooks.Count} notebooks passed in {Time(run.Seconds)}{(run.Solutions ? "" : " (exercise solutions not filled in)")}");
         foreach (var n in run.Notebooks.Where(n => n.Status != Status.Ok && n.Error is not null))
@@ -180,6 +201,7 @@ internal static class Summary
     {
         Status.Ok => "ok",
         _ when n.Culprit is { } c => $"{NotebookExecutor.Mark(n.Status).Trim()} at cell {c.Number}: {c.FirstLine}",
+        _ when n.CellsOk == n.Cells.Count && n.Cells.Count > 0 && n.PeakRssBytes is { } peak => $"FAILED: peak memory {PeakMemory.Format(peak)} over the limit",
         _ => NotebookExecutor.Mark(n.Status).Trim(),
     };
 

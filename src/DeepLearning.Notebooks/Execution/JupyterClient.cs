@@ -118,7 +118,7 @@ internal sealed class JupyterClient
                 "ok" => Status.Ok, "failed" => Status.Failed, "timeout" => Status.Timeout, "running" => Status.Running, _ => Status.NotRun,
             };
             return new CellReport(c.Number, (string?)c.Cell["id"], NotebookExecutor.FirstLine(Source(c.Cell)), status, entry?.Seconds ?? 0,
-                solved.Contains((string?)c.Cell["id"] ?? ""), entry?.Error);
+                solved.Contains((string?)c.Cell["id"] ?? ""), entry?.Error, CellReport.LoadsPackages(Source(c.Cell)));
         }).ToList();
 
         string? error = null;

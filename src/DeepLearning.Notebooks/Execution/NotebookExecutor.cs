@@ -67,7 +67,8 @@ internal sealed class NotebookExecutor(TextWriter progress)
         var solved = ApplySolutions(document, job);
         var codeCells = elements.Select((e, i) => (Element: e, Number: i + 1)).Where(c => !IsMarkdown(c.Element)).ToList();
 
-        var cells = codeCells.Select(c => new CellReport(c.Number, c.Element.Id, FirstLine(c.Element.Contents), Status.NotRun, 0, solved.Contains(c.Element))).ToArray();
+        var cells = codeCells.Select(c => new CellReport(c.Number, c.Element.Id, FirstLine(c.Element.Contents), Status.NotRun, 0, solved.Contains(c.Element),
+            Packages: CellReport.LoadsPackages(c.Element.Contents))).ToArray();
         var report = new NotebookReport(name, Title(document, job.Notebook), Status.Running, 0, 0, [.. cells], null, "", "");
         foreach (var (element, _) in codeCells)
         {
@@ -204,6 +205,7 @@ internal sealed class NotebookExecutor(TextWriter progress)
         SaveReport(report, job);
     }
 
+    // With the process's peak memory so far, so even a killed worker's partial report has it.
     private static void SaveReport(NotebookReport report, NotebookJob job) =>
-        AtomicFile.Write(job.Result, System.Text.Json.JsonSerializer.Serialize(report, RunReport.Json));
+        AtomicFile.Write(job.Result, System.Text.Json.JsonSerializer.Serialize(report with { PeakRssBytes = PeakMemory.Self() }, RunReport.Json));
 }

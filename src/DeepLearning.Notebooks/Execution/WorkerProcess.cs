@@ -41,6 +41,8 @@ internal static class WorkerProcess
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
+        using var stopWatching = new CancellationTokenSource();
+        var watch = PeakMemory.WatchAsync(process, TimeSpan.FromMilliseconds(200), stopWatching.Token);
         bool killed = false;
         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel))
         {
@@ -55,6 +57,8 @@ internal static class WorkerProcess
         }
         process.WaitForExit();   // drains the redirected output
         double seconds = clock.Elapsed.TotalSeconds;
+        stopWatching.Cancel();
+        long sampled = await watch;
 
         var report = ReadResult(job.Result);
         if (report is null)
@@ -63,7 +67,8 @@ internal static class WorkerProcess
             lock (stderrTail) tail = string.Join("\n", stderrTail);
             string why = killed ? $"stopped after {notebookTimeout.TotalSeconds:0} s (the notebook time limit) before it reported"
                 : $"the runner's worker exited with code {process.ExitCode} before reporting{(tail.Length > 0 ? ":\n" + tail : "")}";
-            return new NotebookReport(name, name, killed ? Status.Timeout : Status.Failed, seconds, 0, [], $"{name}: {why}", "", "");
+            return new NotebookReport(name, name, killed ? Status.Timeout : Status.Failed, seconds, 0, [], $"{name}: {why}", "", "",
+                PeakRssBytes: sampled > 0 ? sampled : null);
         }
 
         if (report.Status == Status.Running)
@@ -83,7 +88,9 @@ internal static class WorkerProcess
             }
             report = report with { Status = status, Cells = cells, Error = message };
         }
-        return report with { Seconds = seconds };
+        // The worker's own last reading is exact up to its last report; the samples cover a cell still running.
+        long peak = Math.Max(report.PeakRssBytes ?? 0, sampled);
+        return report with { Seconds = seconds, PeakRssBytes = peak > 0 ? peak : null };
     }
 
     private static NotebookReport? ReadResult(string path)

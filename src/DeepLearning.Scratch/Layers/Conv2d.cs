@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace DeepLearning.Scratch;
 
@@ -96,6 +97,11 @@ public static class Conv2d
         public void Run(int first, int end, int worker)
         {
             int image = g.C * g.H * g.W, outImage = g.F * g.P;
+            if (Conv2dDirect.Applies<T>(g))
+            {
+                RunDirect(first, end, image, outImage);
+                return;
+            }
             var cols = Workspace<T>.Columns(g.Ckk * g.P); // reused for every image
             for (int n = first; n < end; n++)
             {
@@ -106,6 +112,15 @@ public static class Conv2d
                     for (int f = 0; f < g.F; f++)
                         TensorPrimitives.Add(yn.Slice(f * g.P, g.P), b.Data[f], yn.Slice(f * g.P, g.P));
             }
+        }
+
+        // A one-channel first layer: no columns at all (Conv2dDirect says why). Applies ensured T is float.
+        private unsafe void RunDirect(int first, int end, int image, int outImage)
+        {
+            var ws = Conv2dDirect.Workspace.For(g);
+            fixed (T* px = x.Data, pw = w.Data, py = y.Data, pb = b?.Data)
+                for (int n = first; n < end; n++)
+                    Conv2dDirect.ForwardImage((float*)px + (n * image), (float*)pw, (float*)pb, (float*)py + (n * outImage), g, ws);
         }
     }
 
@@ -167,6 +182,11 @@ public static class Conv2d
             Span<T> dwSum = worker == 0 ? dw.Span : partials[worker].AsSpan(0, dw.Length);
             Span<T> dbSum = worker == 0 ? (db is null ? default : db.Span) : partials[worker].AsSpan(dw.Length, g.F);
             int image = g.C * g.H * g.W, outImage = g.F * g.P;
+            if (dx is null && Conv2dDirect.Applies<T>(g))
+            {
+                RunDirect(first, end, image, outImage, dwSum, dbSum);
+                return;
+            }
             // The columns are recomputed rather than cached: they are up to kH·kW times larger than x.
             var cols = Workspace<T>.Columns(g.Ckk * g.P);
             var dcols = Workspace<T>.ColumnGradients(g.Ckk * g.P);
@@ -184,6 +204,21 @@ public static class Conv2d
                     for (int f = 0; f < g.F; f++)
                         dbSum[f] += TensorPrimitives.Sum<T>(doutN.Slice(f * g.P, g.P));
             }
+        }
+
+        // A one-channel first layer whose images need no gradient: ∂L/∂w straight from the image (Conv2dDirect).
+        private unsafe void RunDirect(int first, int end, int image, int outImage, Span<T> dwSum, Span<T> dbSum)
+        {
+            var ws = Conv2dDirect.Workspace.For(g);
+            fixed (T* px = x.Data, pd = dout.Data)
+                for (int n = first; n < end; n++)
+                {
+                    Conv2dDirect.AccumulateWeightGradient((float*)px + (n * image), (float*)pd + (n * outImage), g, ws);
+                    if (db is not null)
+                        for (int f = 0; f < g.F; f++)
+                            dbSum[f] += TensorPrimitives.Sum<T>(dout.Data.AsSpan((n * outImage) + (f * g.P), g.P));
+                }
+            Conv2dDirect.ReduceInto(MemoryMarshal.Cast<T, float>(dwSum), g, ws);
         }
     }
 
@@ -252,15 +287,21 @@ public static class Conv2d
     }
 
     // Copies every kH×kW patch of one image [C, H, W] into a column: cols[(c, p, q), (i, j)] = x_pad[c, i·sH + p, j·sW + q].
-    [MethodImpl(MethodImplOptions.NoInlining)] // compiled on its own, so its many small span calls do get inlined
+    // Compiled on its own (so its many small calls do get inlined) and optimized from the first call: the step
+    // calls it a few hundred times, too few for tiering to reach its optimized code soon.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     internal static void Im2Col<T>(ReadOnlySpan<T> x, in Geometry g, Span<T> cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int ho = g.Ho, wo = g.Wo, row = 0; // (Ho and Wo are divisions: computed once, not per row)
+        if (g.SW == 1 && cols.Length >= g.Ckk * ho * wo && x.Length >= g.C * g.H * g.W)
+        {
+            Im2ColStride1(x, g, cols, ho, wo);
+            return;
+        }
         for (int c = 0; c < g.C; c++)
             for (int p = 0; p < g.KH; p++)
                 for (int q = 0; q < g.KW; q++, row++)
                 {
-                    var (j0, j1) = Run(g, q, wo);
                     for (int i = 0; i < ho; i++)
                     {
                         var dst = cols.Slice(((row * ho) + i) * wo, wo);
@@ -271,25 +312,52 @@ public static class Conv2d
                             continue;
                         }
                         var src = x.Slice(((c * g.H) + h) * g.W, g.W);
-                        if (g.SW == 1)
-                        {
-                            // Stride 1: one run of the input row, shifted by q − pW, with zeros where it hangs off the image.
-                            if (j0 > 0) dst[..j0].Clear();
-                            CopyRun<T>(src.Slice(j0 + q - g.PW, j1 - j0), dst[j0..]);
-                            if (j1 < wo) dst[j1..].Clear();
-                            continue;
-                        }
                         for (int j = 0, v = q - g.PW; j < wo; j++, v += g.SW)
                             dst[j] = (uint)v < (uint)g.W ? src[v] : T.Zero;
                     }
                 }
     }
 
+    // Stride 1 along the width: each output row of a column is one run of an input row, shifted by q − pW, with zeros
+    // where it hangs off the image. These runs are short (28 or 10 values in LeNet) and there are hundreds of
+    // thousands per step, so they go through references without per-run bounds checks; the caller checked the
+    // lengths of both buffers against the geometry once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Im2ColStride1<T>(ReadOnlySpan<T> x, in Geometry g, Span<T> cols, int ho, int wo) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T xs = ref MemoryMarshal.GetReference(x);
+        ref T cs = ref MemoryMarshal.GetReference(cols);
+        int row = 0;
+        for (int c = 0; c < g.C; c++)
+            for (int p = 0; p < g.KH; p++)
+                for (int q = 0; q < g.KW; q++, row++)
+                {
+                    var (j0, j1) = Run(g, q, wo);
+                    for (int i = 0; i < ho; i++)
+                    {
+                        ref T dst = ref Unsafe.Add(ref cs, ((row * ho) + i) * wo);
+                        int h = (i * g.SH) - g.PH + p;
+                        if ((uint)h >= (uint)g.H)
+                        {
+                            MemoryMarshal.CreateSpan(ref dst, wo).Clear(); // a padding row
+                            continue;
+                        }
+                        for (int j = 0; j < j0; j++) Unsafe.Add(ref dst, j) = T.Zero;
+                        CopyRun(ref Unsafe.Add(ref xs, (((c * g.H) + h) * g.W) + j0 + q - g.PW), ref Unsafe.Add(ref dst, j0), j1 - j0);
+                        for (int j = j1; j < wo; j++) Unsafe.Add(ref dst, j) = T.Zero;
+                    }
+                }
+    }
+
     // The adjoint of Im2Col: adds each column back onto the patch it came from (padding positions are dropped).
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     internal static void Col2Im<T>(ReadOnlySpan<T> cols, in Geometry g, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int ho = g.Ho, wo = g.Wo, row = 0;
+        // As in Im2Col: stride-1 runs through references once both lengths are checked against the geometry.
+        bool stride1 = g.SW == 1 && cols.Length >= g.Ckk * ho * wo && dx.Length >= g.C * g.H * g.W;
+        ref T cs = ref MemoryMarshal.GetReference(cols);
+        ref T ds = ref MemoryMarshal.GetReference(dx);
         for (int c = 0; c < g.C; c++)
             for (int p = 0; p < g.KH; p++)
                 for (int q = 0; q < g.KW; q++, row++)
@@ -299,13 +367,13 @@ public static class Conv2d
                     {
                         int h = (i * g.SH) - g.PH + p;
                         if ((uint)h >= (uint)g.H) continue;
-                        var src = cols.Slice(((row * ho) + i) * wo, wo);
-                        var dst = dx.Slice(((c * g.H) + h) * g.W, g.W);
-                        if (g.SW == 1)
+                        if (stride1)
                         {
-                            AddRun<T>(src[j0..j1], dst.Slice(j0 + q - g.PW, j1 - j0));
+                            AddRun(ref Unsafe.Add(ref cs, (((row * ho) + i) * wo) + j0), ref Unsafe.Add(ref ds, (((c * g.H) + h) * g.W) + j0 + q - g.PW), j1 - j0);
                             continue;
                         }
+                        var src = cols.Slice(((row * ho) + i) * wo, wo);
+                        var dst = dx.Slice(((c * g.H) + h) * g.W, g.W);
                         for (int j = 0, v = q - g.PW; j < wo; j++, v += g.SW)
                             if ((uint)v < (uint)g.W) dst[v] += src[j];
                     }
@@ -315,27 +383,27 @@ public static class Conv2d
     // dst = src for the short runs (a row of the output, a few dozen values) im2col copies by the thousand: whole
     // vectors, the last overlapping the one before, instead of a general-purpose memmove call per run.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CopyRun<T>(ref T src, ref T dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = src.Length, w = Vector<T>.Count;
+        int w = Vector<T>.Count;
         if (!Vector.IsHardwareAccelerated || !Vector<T>.IsSupported || n < w)
         {
-            for (int j = 0; j < n; j++) dst[j] = src[j];
+            for (int j = 0; j < n; j++) Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, j);
             return;
         }
-        for (int j = 0; j < n - w; j += w) new Vector<T>(src[j..]).CopyTo(dst[j..]);
-        new Vector<T>(src[(n - w)..]).CopyTo(dst[(n - w)..]);
+        for (int j = 0; j < n - w; j += w) Vector.StoreUnsafe(Vector.LoadUnsafe(ref src, (nuint)j), ref dst, (nuint)j);
+        Vector.StoreUnsafe(Vector.LoadUnsafe(ref src, (nuint)(n - w)), ref dst, (nuint)(n - w));
     }
 
     // dst += src for col2im's short runs, likewise without a call per run.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddRun<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AddRun<T>(ref T src, ref T dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-            for (; j <= src.Length - Vector<T>.Count; j += Vector<T>.Count)
-                (new Vector<T>(dst[j..]) + new Vector<T>(src[j..])).CopyTo(dst[j..]);
-        for (; j < src.Length; j++) dst[j] += src[j];
+            for (; j <= n - Vector<T>.Count; j += Vector<T>.Count)
+                Vector.StoreUnsafe(Vector.LoadUnsafe(ref dst, (nuint)j) + Vector.LoadUnsafe(ref src, (nuint)j), ref dst, (nuint)j);
+        for (; j < n; j++) Unsafe.Add(ref dst, j) += Unsafe.Add(ref src, j);
     }
 
     // With stride 1, the outputs j in [j0, j1) of kernel column q read input column j + q − pW inside the image.

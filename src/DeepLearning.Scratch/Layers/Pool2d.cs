@@ -53,6 +53,11 @@ public static class MaxPool2d
         public void Run(int first, int end, int worker)
         {
             int ho = g.Ho, wo = g.Wo; // (divisions: computed once, not per output)
+            if (g.Kernel == new Size2d(2, 2) && g.Stride == new Size2d(2, 2) && g.Padding == default)
+            {
+                Run2x2(first, end, ho, wo);
+                return;
+            }
             for (int plane = first; plane < end; plane++)
             {
                 int offset = plane * g.H * g.W, o = plane * ho * wo;
@@ -74,6 +79,37 @@ public static class MaxPool2d
                         argmax[o] = best;
                         ys[o] = xs[best];
                     }
+            }
+        }
+
+        // The course's pooling (2×2, stride 2, no padding: every window is whole) without the general window
+        // bookkeeping: the same four candidates in the same scan order, the same tie and NaN rules.
+        private void Run2x2(int first, int end, int ho, int wo)
+        {
+            int w = g.W;
+            for (int plane = first; plane < end; plane++)
+            {
+                int offset = plane * g.H * w, o = plane * ho * wo;
+                for (int i = 0; i < ho; i++, o += wo)
+                {
+                    int top = offset + (2 * i * w);
+                    var r0 = xs.AsSpan(top, 2 * wo);
+                    var r1 = xs.AsSpan(top + w, 2 * wo);
+                    var yRow = ys.AsSpan(o, wo);
+                    var aRow = argmax.AsSpan(o, wo);
+                    for (int j = 0; j < wo; j++)
+                    {
+                        // The running maximum only steers the comparisons (T.Max may pick +0 over −0, which compare
+                        // equal, so every decision is the same); the output is read back at the winning index.
+                        T best = r0[2 * j], v;
+                        int at = 0, take;
+                        v = r0[(2 * j) + 1]; take = (v > best ? 1 : 0) | (T.IsNaN(v) ? 1 : 0); at += take * (1 - at); best = T.Max(best, v);
+                        v = r1[2 * j]; take = (v > best ? 1 : 0) | (T.IsNaN(v) ? 1 : 0); at += take * (w - at); best = T.Max(best, v);
+                        v = r1[(2 * j) + 1]; take = (v > best ? 1 : 0) | (T.IsNaN(v) ? 1 : 0); at += take * (w + 1 - at);
+                        aRow[j] = top + (2 * j) + at;
+                        yRow[j] = xs[top + (2 * j) + at];
+                    }
+                }
             }
         }
     }
