@@ -17,7 +17,7 @@ public sealed record LstmCache<T>(NDArray<T> X, NDArray<T> H0, NDArray<T> C0, ND
 /// The output is every h_t, [T, N, hidden]; its last row is PyTorch's h_n, and the last cell state is c_n. The same
 /// weights serve every step, so the backward pass adds each step's contribution into the same gradients.
 /// </summary>
-public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class LstmLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>
     /// An LSTM from <paramref name="inputSize"/> features to <paramref name="hiddenSize"/> states, initialised as
@@ -26,19 +26,8 @@ public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// so that the cell starts by keeping about σ(1) ≈ 73 % of itself per step rather than σ(0) = 50 %.
     /// </summary>
     public LstmLayer(int inputSize, int hiddenSize, Rng rng, double? forgetBias = null, string name = "lstm")
+        : base("LSTM", gates: 4, inputSize, hiddenSize, CheckedBeforeDrawing(rng, forgetBias), name)
     {
-        Check.PositiveInt(inputSize, nameof(inputSize));
-        Check.PositiveInt(hiddenSize, nameof(hiddenSize));
-        ArgumentNullException.ThrowIfNull(rng);
-        ArgumentNullException.ThrowIfNull(name);
-        if (forgetBias is double fb) Check.Finite(fb, nameof(forgetBias));
-        Wih = new Parameter<T>(name + ".weight_ih_l0", new NDArray<T>([4 * hiddenSize, inputSize]));
-        Whh = new Parameter<T>(name + ".weight_hh_l0", new NDArray<T>([4 * hiddenSize, hiddenSize]));
-        Bih = new Parameter<T>(name + ".bias_ih_l0", new NDArray<T>([4 * hiddenSize]));
-        Bhh = new Parameter<T>(name + ".bias_hh_l0", new NDArray<T>([4 * hiddenSize]));
-        double bound = 1 / Math.Sqrt(hiddenSize); // torch.nn.LSTM.reset_parameters: every parameter U(−1/√H, 1/√H)
-        foreach (var p in Parameters)
-            for (int i = 0; i < p.Value.Length; i++) p.Value.Data[i] = T.CreateChecked(rng.Uniform(-bound, bound));
         if (forgetBias is double f)
         {
             // Drawn first and then overwritten, so the other weights are the same with or without the option.
@@ -47,26 +36,12 @@ public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
-    /// <summary>Input-to-hidden weights of the four gates stacked i, f, g, o: [4·hidden, in].</summary>
-    public Parameter<T> Wih { get; }
-
-    /// <summary>Hidden-to-hidden (recurrent) weights of the four gates stacked i, f, g, o: [4·hidden, hidden].</summary>
-    public Parameter<T> Whh { get; }
-
-    /// <summary>Input biases of the four gates, [4·hidden].</summary>
-    public Parameter<T> Bih { get; }
-
-    /// <summary>Recurrent biases of the four gates, [4·hidden].</summary>
-    public Parameter<T> Bhh { get; }
-
-    /// <summary>The number of input features.</summary>
-    public int InputSize => Wih.Value.Dim(1);
-
-    /// <summary>The number of hidden units (and cell units).</summary>
-    public int HiddenSize => Whh.Value.Dim(1);
-
-    /// <summary>W_ih, W_hh, b_ih, b_hh, in PyTorch's state-dict order.</summary>
-    public IReadOnlyList<Parameter<T>> Parameters => [Wih, Whh, Bih, Bhh];
+    // Runs before the base constructor draws from rng: a bad forgetBias must leave the generator untouched.
+    private static Rng CheckedBeforeDrawing(Rng rng, double? forgetBias)
+    {
+        if (forgetBias is double fb) Check.Finite(fb, nameof(forgetBias));
+        return rng;
+    }
 
     /// <summary>The forget gate's total bias b_ih + b_hh for each unit (its block is the second of four).</summary>
     public T[] ForgetGateBias()
@@ -189,30 +164,5 @@ public sealed class LstmLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
         TensorPrimitives.Add(Bih.Grad.Span, db.Span, Bih.Grad.Span);   // b_ih and b_hh enter z the same way
         TensorPrimitives.Add(Bhh.Grad.Span, db.Span, Bhh.Grad.Span);
         return dx;
-    }
-
-    /// <summary>Sets the gradients of all four parameters to zero.</summary>
-    public void ZeroGrad()
-    {
-        foreach (var p in Parameters) p.ZeroGrad();
-    }
-
-    private (int Steps, int N) CheckInput(NDArray<T> x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        Check.Rank(x, 3, nameof(x), "T, N, input_size");
-        if (x.Dim(2) != InputSize)
-            throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)} but this LSTM takes {InputSize} input features: x must be [T, N, {InputSize}].", nameof(x));
-        if (x.Dim(0) == 0 || x.Dim(1) == 0)
-            throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)}: it needs at least one time step and one sequence.", nameof(x));
-        return (x.Dim(0), x.Dim(1));
-    }
-
-    private void CheckState(NDArray<T>? state, string name, NDArray<T> x, int n)
-    {
-        if (state is null) return;
-        Check.Rank(state, 2, name, "N, hidden");
-        if (state.Dim(0) != n || state.Dim(1) != HiddenSize)
-            throw new ArgumentException($"{name} has shape {Shapes.Format(state.Shape)} but must be [{n}, {HiddenSize}] (batch of x {Shapes.Format(x.Shape)}, hidden size {HiddenSize}).", name);
     }
 }

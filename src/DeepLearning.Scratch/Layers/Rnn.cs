@@ -13,56 +13,20 @@ public sealed record RnnCache<T>(NDArray<T> X, NDArray<T> H0, NDArray<T> H, NDAr
 /// h_t, [T, N, hidden]; the last row is PyTorch's h_n. The same four parameters are used at every time step, so the
 /// backward pass (backpropagation through time) adds each step's contribution into the same gradients.
 /// </summary>
-public sealed class RnnLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class RnnLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>An RNN from <paramref name="inputSize"/> features to <paramref name="hiddenSize"/> states, initialised as PyTorch does, U(−1/√hidden, 1/√hidden).</summary>
     public RnnLayer(int inputSize, int hiddenSize, Rng rng, string name = "rnn")
+        : base("RNN", gates: 1, inputSize, hiddenSize, rng, name)
     {
-        Check.PositiveInt(inputSize, nameof(inputSize));
-        Check.PositiveInt(hiddenSize, nameof(hiddenSize));
-        ArgumentNullException.ThrowIfNull(rng);
-        ArgumentNullException.ThrowIfNull(name);
-        Wih = new Parameter<T>(name + ".weight_ih_l0", new NDArray<T>([hiddenSize, inputSize]));
-        Whh = new Parameter<T>(name + ".weight_hh_l0", new NDArray<T>([hiddenSize, hiddenSize]));
-        Bih = new Parameter<T>(name + ".bias_ih_l0", new NDArray<T>([hiddenSize]));
-        Bhh = new Parameter<T>(name + ".bias_hh_l0", new NDArray<T>([hiddenSize]));
-        double bound = 1 / Math.Sqrt(hiddenSize); // torch.nn.RNN.reset_parameters: every parameter U(−1/√H, 1/√H)
-        foreach (var p in Parameters)
-            for (int i = 0; i < p.Value.Length; i++) p.Value.Data[i] = T.CreateChecked(rng.Uniform(-bound, bound));
     }
-
-    /// <summary>Input-to-hidden weight, [hidden, in].</summary>
-    public Parameter<T> Wih { get; }
-
-    /// <summary>Hidden-to-hidden (recurrent) weight, [hidden, hidden].</summary>
-    public Parameter<T> Whh { get; }
-
-    /// <summary>Input bias, [hidden].</summary>
-    public Parameter<T> Bih { get; }
-
-    /// <summary>Recurrent bias, [hidden].</summary>
-    public Parameter<T> Bhh { get; }
-
-    /// <summary>The number of input features.</summary>
-    public int InputSize => Wih.Value.Dim(1);
-
-    /// <summary>The number of hidden units.</summary>
-    public int HiddenSize => Wih.Value.Dim(0);
-
-    /// <summary>W_ih, W_hh, b_ih, b_hh, in PyTorch's state-dict order.</summary>
-    public IReadOnlyList<Parameter<T>> Parameters => [Wih, Whh, Bih, Bhh];
 
     /// <summary>Runs the sequence <paramref name="x"/> [T, N, in] from <paramref name="h0"/> [N, hidden] (zeros when null); returns every h_t, [T, N, hidden].</summary>
     public (NDArray<T> Out, RnnCache<T> Cache) Forward(NDArray<T> x, NDArray<T>? h0 = null)
     {
         var (steps, n) = CheckInput(x);
         int hid = HiddenSize, inF = InputSize;
-        if (h0 is not null)
-        {
-            Check.Rank(h0, 2, nameof(h0), "N, hidden");
-            if (h0.Dim(0) != n || h0.Dim(1) != hid)
-                throw new ArgumentException($"h0 has shape {Shapes.Format(h0.Shape)} but must be [{n}, {hid}] (batch of x {Shapes.Format(x.Shape)}, hidden size {hid}).", nameof(h0));
-        }
+        CheckState(h0, nameof(h0), x, n);
         var start = h0 is null ? new NDArray<T>([n, hid]) : NDArray.From(h0.Data, h0.Shape); // a copy: later edits to h0 cannot reach the cache
         var xs = NDArray.From(x.Data, x.Shape);
         var h = new NDArray<T>([steps, n, hid]);
@@ -126,22 +90,5 @@ public sealed class RnnLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
         TensorPrimitives.Add(Bih.Grad.Span, db.Span, Bih.Grad.Span);   // b_ih and b_hh enter the sum the same way
         TensorPrimitives.Add(Bhh.Grad.Span, db.Span, Bhh.Grad.Span);
         return dx;
-    }
-
-    /// <summary>Sets the gradients of all four parameters to zero.</summary>
-    public void ZeroGrad()
-    {
-        foreach (var p in Parameters) p.ZeroGrad();
-    }
-
-    private (int Steps, int N) CheckInput(NDArray<T> x)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        Check.Rank(x, 3, nameof(x), "T, N, input_size");
-        if (x.Dim(2) != InputSize)
-            throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)} but this RNN takes {InputSize} input features: x must be [T, N, {InputSize}].", nameof(x));
-        if (x.Dim(0) == 0 || x.Dim(1) == 0)
-            throw new ArgumentException($"x has shape {Shapes.Format(x.Shape)}: it needs at least one time step and one sequence.", nameof(x));
-        return (x.Dim(0), x.Dim(1));
     }
 }
