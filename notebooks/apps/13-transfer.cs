@@ -316,7 +316,7 @@ bool freezesRight = lenetLeft == 84 * 5 + 5 && Transfer.ParameterSplit(lenetEx) 
 Exercise.Check("13-1", freezesRight,
     $"returned {lenetLeft} and {resnetLeft}; the head of LeNet-5 is fc3 (84 inputs → 5 outputs, plus 5 biases) and ResNet-18's is fc (512 → 5): "
     + "every other parameter must end with requires_grad = false, and the count is the sum of numel() over the ones left",
-    codeHint: "foreach (var (name, p) in model.named_parameters()) { if (!name.StartsWith(trainablePrefix)) p.requires_grad = false; else left += p.numel(); }");
+    codeHint: "long left = 0; foreach (var (name, p) in model.named_parameters()) { if (…) p.requires_grad = false; else left += …; }");
 
 // ### Exercise 2: a classifier with no training at all
 // With frozen features you can classify without training anything: average the features of each class's labeled
