@@ -163,19 +163,7 @@ internal sealed class AppRun(AppsOptions options, TextWriter console)
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        bool killed = false;
-        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel))
-        {
-            limit.CancelAfter(timeout);
-            try { await process.WaitForExitAsync(limit.Token); }
-            catch (OperationCanceledException)
-            {
-                killed = true;
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-            }
-        }
-        process.WaitForExit();   // drains the redirected output
+        bool killed = await WorkerProcess.WaitOrKillAsync(process, timeout, cancel);
         lock (gate) return new ProcessResult(process.ExitCode, killed, clock.Elapsed.TotalSeconds, claims, checks, charts, failed, tail.ToList());
     }
 }

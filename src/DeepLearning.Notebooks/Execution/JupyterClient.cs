@@ -247,19 +247,7 @@ internal sealed class JupyterClient
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        bool killed = false;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel))
-        {
-            if (limit is { } l) timeout.CancelAfter(l);
-            try { await process.WaitForExitAsync(timeout.Token); }
-            catch (OperationCanceledException)
-            {
-                killed = true;
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-            }
-        }
-        process.WaitForExit();   // drains the redirected output
+        bool killed = await WorkerProcess.WaitOrKillAsync(process, limit, cancel);
         lock (output) return new ProcessResult(process.ExitCode, output.ToString(), killed, string.Join("\n", tail));
     }
 }

@@ -11,6 +11,29 @@ namespace DeepLearning.Notebooks.Execution;
 /// </summary>
 internal static class WorkerProcess
 {
+    /// <summary>
+    /// Waits for a started process (its redirected output already being read) until it exits, or kills it with its
+    /// children once <paramref name="limit"/> (none when null) passes or <paramref name="cancel"/> fires; then drains the
+    /// output. Returns whether it was killed.
+    /// </summary>
+    public static async Task<bool> WaitOrKillAsync(Process process, TimeSpan? limit, CancellationToken cancel)
+    {
+        bool killed = false;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+        {
+            if (limit is { } l) timeout.CancelAfter(l);
+            try { await process.WaitForExitAsync(timeout.Token); }
+            catch (OperationCanceledException)
+            {
+                killed = true;
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+        process.WaitForExit();   // drains the redirected output
+        return killed;
+    }
+
     public static async Task<NotebookReport> RunAsync(NotebookJob job, TimeSpan notebookTimeout, TextWriter console, CancellationToken cancel)
     {
         string name = Path.GetFileName(job.Notebook);
@@ -43,19 +66,7 @@ internal static class WorkerProcess
 
         using var stopWatching = new CancellationTokenSource();
         var watch = PeakMemory.WatchAsync(process, TimeSpan.FromMilliseconds(200), stopWatching.Token);
-        bool killed = false;
-        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel))
-        {
-            limit.CancelAfter(notebookTimeout);
-            try { await process.WaitForExitAsync(limit.Token); }
-            catch (OperationCanceledException)
-            {
-                killed = true;
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
-            }
-        }
-        process.WaitForExit();   // drains the redirected output
+        bool killed = await WaitOrKillAsync(process, notebookTimeout, cancel);
         double seconds = clock.Elapsed.TotalSeconds;
         stopWatching.Cancel();
         long sampled = await watch;
