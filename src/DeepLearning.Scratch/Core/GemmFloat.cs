@@ -26,20 +26,24 @@ internal enum GemmIsa
 /// </summary>
 /// <remarks>
 /// <para><b>Register blocking.</b> The innermost code (the micro-kernel) keeps a 6×(2 vectors) tile of C in registers
-/// and, for every p, loads two vectors of row p of B, broadcasts six entries of column p of A and does twelve
-/// fused multiply-adds: 12 FMAs per 8 loads, instead of the 1 FMA per 2 loads of a row-times-row loop.</para>
-/// <para><b>Packing.</b> The kernel wants, for each p, six consecutive A values and a contiguous run of B values.
-/// Large operands are copied ("packed") into exactly that order, block by block (KC deep), so the kernel streams
+/// (8×(2 vectors) with AVX-512's 32 registers) and, for every p, loads two vectors of row p of B, broadcasts six
+/// entries of column p of A and does twelve fused multiply-adds: 12 FMAs per 8 loads, instead of the 1 FMA per 2
+/// loads of a row-times-row loop.</para>
+/// <para><b>Packing.</b> The kernel wants, for each p, six (or eight) consecutive A values and a contiguous run of
+/// B values. Large operands are copied ("packed") into exactly that order, block by block (KC deep), so the kernel streams
 /// memory linearly from cache; the copy is where op(A)/op(B) transposes happen. Small operands that already sit
 /// in cache are read in place through strides, because at the course's sizes the copy would cost as much as the
 /// multiply.</para>
-/// <para><b>Threads.</b> Large products are cut into tiles of C that threads claim from a shared counter. The caller
-/// works too, so when the machine is busy and no helper gets scheduled, the caller simply does every tile itself
-/// instead of waiting. Buffers are per thread and reused, so a multiply allocates nothing after warm-up.</para>
+/// <para><b>Threads.</b> A large product is a list of work items in phases: for each KC×NC panel of B, first its
+/// strips to pack (into one buffer the threads share, so B is packed once however many threads read it), then blocks
+/// of C to multiply by it, about four per thread so that a thread slowed down by another process leaves little for
+/// the rest to wait for. Threads claim items from a shared counter; the caller works too, so when the machine is
+/// busy and no helper gets scheduled, the caller simply does every item itself instead of waiting. Buffers are
+/// reused, so a multiply allocates nothing after warm-up.</para>
 /// </remarks>
 internal static unsafe class GemmFloat
 {
-    private const int MR = 6;        // rows of the register tile
+    private const int MaxMR = 8;     // rows of the register tile: 8 with AVX-512's 32 registers, 6 with 16 (TS.Rows)
     private const int KC = 256;      // depth of a packed block: a KC×(2 vectors) strip of B stays in L1
     private const int MC = 96;       // rows of A per pass over a packed B panel (a packed MC×KC block of A stays in L2)
     private const int NC = 512;      // columns of a tile of C (B's packed KC×NC panel stays in L2)
@@ -48,8 +52,9 @@ internal static unsafe class GemmFloat
     // Below this many multiply-adds (≈ 128³) a second thread costs more than it saves, above all on a busy machine.
     private const long ParallelThreshold = 1L << 21;
 
-    // In-place reads are fine while an operand fits comfortably in L1/L2; beyond this many floats it is packed.
-    private const long InPlaceLimit = 1L << 14;
+    // In-place reads are fine while an operand block is small; beyond this many floats it is packed. (At 2¹⁴, 128³'s B
+    // was read in place: a strip's rows 512 bytes apart fall on a quarter of L1's sets, and the product ran 1.3× slower.)
+    private const long InPlaceLimit = 1L << 13;
 
     /// <summary>The kernel family chosen for this machine.</summary>
     internal static GemmIsa BestIsa { get; } =
@@ -76,28 +81,39 @@ internal static unsafe class GemmFloat
     {
         if (isa == GemmIsa.Auto) isa = BestIsa;
         if (!Supports(isa)) throw new PlatformNotSupportedException($"{isa} kernels are not accelerated on this machine.");
+        if (m == 0 || n == 0 || k == 0) return;
         fixed (float* pa = a, pb = b, pc = c)
         {
             bool split = parallel ?? ((long)m * n * k >= ParallelThreshold);
             var job = Job.Rent();
             job.Set(pa, pb, pc, m, n, k, transA, transB, isa, split);
-            job.Run(split ? Math.Min(Workers.Count, job.Tiles) - 1 : 0);
+            job.Run(split ? Math.Min(Workers.Count, job.Items) - 1 : 0);
         }
     }
 
-    /// <summary>One multiply: its operands, how it is cut into tiles, and the counters threads share.</summary>
+    /// <summary>
+    /// One multiply as a list of work items that threads claim in order. B is cut into panels KC deep and NC wide
+    /// (columns outer, depth inner); each panel is two phases: packing its strips, then multiplying blocks of C by it.
+    /// An item starts only once every item of the phase before is done, so the shared packed panel is complete before
+    /// anyone reads it, and two depth panels never add into the same block of C at once.
+    /// </summary>
     private sealed class Job : IThreadPoolWorkItem
     {
         private static readonly Stack<Job> Pool = new();
 
-        private float* a, b, c;
-        private int m, n, k, tileM, tileN, tilesN;
-        private nint rsA, csA, rsB, csB;   // A(i,p) = a[i·rsA + p·csA], B(p,j) = b[p·rsB + j·csB]
-        private bool packA, packB;
-        private GemmIsa isa;
-        private int next, done, refs;       // next tile to claim, tiles finished, threads still holding the job
+        // The packed panel of B, one per job and shared by its threads: packed once, not once per thread.
+        private readonly float[] panelStorage = GC.AllocateUninitializedArray<float>((KC * NC) + 16, pinned: true);
+        private readonly float* panel;
+        private int[] phaseEnd = new int[64];   // items in phases 0..ph; phase 2t packs panel t, 2t + 1 multiplies by it
 
-        public int Tiles { get; private set; }
+        private Operands ops;
+        private GemmIsa isa;
+        private int m, n, k, nr, panelsK, unitRows, unitCols;
+        private int next, done, refs;           // next item to claim, items finished, threads still holding the job
+
+        private Job() => panel = (float*)(((nint)Unsafe.AsPointer(ref panelStorage[0]) + 63) & ~(nint)63);
+
+        public int Items { get; private set; }
 
         public static Job Rent()
         {
@@ -106,43 +122,49 @@ internal static unsafe class GemmFloat
 
         public void Set(float* a, float* b, float* c, int m, int n, int k, bool transA, bool transB, GemmIsa isa, bool split)
         {
-            this.a = a;
-            this.b = b;
-            this.c = c;
             (this.m, this.n, this.k, this.isa) = (m, n, k, isa);
-            (rsA, csA) = transA ? (1, m) : (k, 1);
-            (rsB, csB) = transB ? (1, k) : (n, 1);
+            var (rsA, csA) = transA ? ((nint)1, (nint)m) : (k, 1);
+            var (rsB, csB) = transB ? ((nint)1, (nint)k) : (n, 1);
             // A is read in place through its strides, except Aᵀ when large: then each p of a strip sits on another
             // page, and packing is cheaper than the TLB misses. B is read as row vectors, so Bᵀ is always packed,
             // and B is packed when large so a strip sits in L1 instead of scattering over conflicting sets.
-            packA = transA && (long)m * Math.Min(k, KC) > InPlaceLimit;
-            packB = transB || (long)n * Math.Min(k, KC) > InPlaceLimit;
+            bool packA = transA && (long)m * Math.Min(k, KC) > InPlaceLimit;
+            bool packB = transB || (long)n * Math.Min(k, KC) > InPlaceLimit;
+            ops = new Operands(a, b, c, n, rsA, csA, rsB, csB, packA, packB);
+            nr = 2 * isa switch { GemmIsa.Avx512 => Vector512<float>.Count, GemmIsa.Avx2 => Vector256<float>.Count, _ => Vector<float>.Count };
 
-            // A tile is one column block of at most NC (B's packed panel) by all rows. Split for threads, tiles are
-            // cut further, along the longer side, until there are two per thread; columns stay multiples of the
-            // widest register tile and rows multiples of MR, so only the last tile has ragged edges.
-            int rowBlocks = 1, colBlocks = (n + NC - 1) / NC;
-            while (split && rowBlocks * colBlocks < 2 * Workers.Count)
+            // Blocks of C: rows in multiples of the register tile's (at most MC, so a packed block of A stays in L2), columns in
+            // multiples of nr. Split for threads, each panel has about four blocks per thread, so a thread slowed down
+            // by another process (the machine is shared) leaves little for the others to wait for.
+            int target = split ? 4 * Workers.Count : 1, widest = Math.Min(NC, n);
+            int mr = isa == GemmIsa.Avx512 ? Simd512.Rows : Simd256.Rows;
+            unitRows = Math.Min(MC, RoundUp(Ceil(m, target), mr));
+            int colUnits = Math.Clamp(Ceil(target, Ceil(m, unitRows)), 1, Ceil(widest, nr));
+            unitCols = RoundUp(Ceil(widest, colUnits), nr);
+
+            int panelsN = Ceil(n, NC);
+            panelsK = Ceil(k, KC);
+            if (phaseEnd.Length < 2 * panelsN * panelsK) phaseEnd = new int[2 * panelsN * panelsK]; // once, for the largest product yet
+            int items = 0;
+            for (int t = 0; t < panelsN * panelsK; t++)
             {
-                if ((m / rowBlocks >= n / colBlocks || n / colBlocks < 2 * MaxNR) && m / rowBlocks >= 2 * MR) rowBlocks++;
-                else if (n / colBlocks >= 2 * MaxNR) colBlocks++;
-                else break;
+                int nc = Math.Min(NC, n - (t / panelsK * NC));
+                items += packB ? Ceil(nc, nr) : 0;
+                phaseEnd[2 * t] = items;
+                items += Ceil(m, unitRows) * Ceil(nc, unitCols);
+                phaseEnd[(2 * t) + 1] = items;
             }
-            tileM = RoundUp((m + rowBlocks - 1) / rowBlocks, MR);
-            tileN = RoundUp((n + colBlocks - 1) / colBlocks, MaxNR);
-            tilesN = (n + tileN - 1) / tileN;
-            Tiles = ((m + tileM - 1) / tileM) * tilesN;
+            Items = items;
             (next, done) = (0, 0);
         }
 
-        // Queues helpers, works alongside them, and waits only for tiles that some thread has actually claimed.
+        // Queues helpers, works alongside them, and waits only for items that some thread has actually claimed.
         public void Run(int helpers)
         {
             refs = 1 + helpers;
             for (int h = 0; h < helpers; h++) Workers.Post(this);
             Work();
-            var spin = new SpinWait();
-            while (Volatile.Read(ref done) < Tiles) spin.SpinOnce(sleep1Threshold: -1);
+            WaitUntilDone(Items);
             Release();
         }
 
@@ -152,66 +174,87 @@ internal static unsafe class GemmFloat
             Release();
         }
 
-        // A helper that starts late finds no tile left and only drops its reference; the job is reused after that.
+        // A helper that starts late finds no item left and only drops its reference; the job is reused after that.
         private void Release()
         {
             if (Interlocked.Decrement(ref refs) != 0) return;
             lock (Pool) Pool.Push(this);
         }
 
+        private void WaitUntilDone(int count)
+        {
+            var spin = new SpinWait();
+            while (Volatile.Read(ref done) < count) spin.SpinOnce(sleep1Threshold: -1);
+        }
+
+        // Claims are handed out in order, so every item of earlier phases is already claimed by a running thread:
+        // waiting for them cannot deadlock, and when no helper shows up the caller does every item itself.
         private void Work()
         {
-            int t;
-            while ((t = Interlocked.Increment(ref next) - 1) < Tiles)
+            int item, phase = 0;
+            while ((item = Interlocked.Increment(ref next) - 1) < Items)
             {
-                int i0 = t / tilesN * tileM, j0 = t % tilesN * tileN;
-                var tile = new Tile(a, b, c, n, rsA, csA, rsB, csB, packA, packB);
+                while (phaseEnd[phase] <= item) phase++;
+                int start = phase == 0 ? 0 : phaseEnd[phase - 1];
+                WaitUntilDone(start);
                 switch (isa)
                 {
-                    case GemmIsa.Avx512: tile.Run<Vector512<float>, Simd512>(i0, Math.Min(tileM, m - i0), j0, Math.Min(tileN, n - j0), k); break;
-                    case GemmIsa.Avx2: tile.Run<Vector256<float>, Simd256>(i0, Math.Min(tileM, m - i0), j0, Math.Min(tileN, n - j0), k); break;
-                    default: tile.Run<Vector<float>, SimdPortable>(i0, Math.Min(tileM, m - i0), j0, Math.Min(tileN, n - j0), k); break;
+                    case GemmIsa.Avx512: Do<Vector512<float>, Simd512>(phase, item - start); break;
+                    case GemmIsa.Avx2: Do<Vector256<float>, Simd256>(phase, item - start); break;
+                    default: Do<Vector<float>, SimdPortable>(phase, item - start); break;
                 }
                 Interlocked.Increment(ref done);
             }
         }
 
-        private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
-    }
-
-    /// <summary>The operands of one multiply, seen from the thread that computes a tile of C.</summary>
-    private readonly struct Tile(float* a, float* b, float* c, int n, nint rsA, nint csA, nint rsB, nint csB, bool packA, bool packB)
-    {
-        // C[i0:i0+mt, j0:j0+nt] += op(A)[i0:i0+mt, :]·op(B)[:, j0:j0+nt], one KC-deep block of B at a time (packed
-        // once, then used by every MC-row block of A).
-        public void Run<TV, TS>(int i0, int mt, int j0, int nt, int k) where TV : struct where TS : ISimd<TV>
+        // Item `index` of a phase: one strip of the panel to pack, or one block of C to multiply by the panel.
+        private void Do<TV, TS>(int phase, int index) where TV : struct where TS : ISimd<TV>
         {
-            var ws = Workspace.Current;
-            for (int p0 = 0; p0 < k; p0 += KC)
+            int t = phase / 2, j0 = t / panelsK * NC, p0 = t % panelsK * KC;
+            int nc = Math.Min(NC, n - j0), kc = Math.Min(KC, k - p0);
+            if (phase % 2 == 0)
             {
-                int kc = Math.Min(KC, k - p0);
-                float* bBlock = b + (p0 * rsB) + (j0 * csB);
-                if (packB) PackB<TV, TS>(bBlock, nt, kc, ws.B);
-                for (int ic = 0; ic < mt; ic += MC)
-                {
-                    int mc = Math.Min(MC, mt - ic);
-                    float* aBlock = a + ((i0 + ic) * rsA) + (p0 * csA);
-                    if (packA) PackA(aBlock, mc, kc, ws.A);
-                    Block<TV, TS>(aBlock, mc, bBlock, nt, kc, c + ((i0 + ic) * (nint)n) + j0, ws);
-                }
+                int jr = index * nr;
+                ops.PackB<TV, TS>(j0 + jr, p0, Math.Min(nr, nc - jr), kc, panel + (jr * kc));
+                return;
             }
+            int perRow = Ceil(nc, unitCols), i0 = index / perRow * unitRows, jr0 = index % perRow * unitCols;
+            ops.Multiply<TV, TS>(i0, Math.Min(unitRows, m - i0), j0 + jr0, Math.Min(unitCols, nc - jr0), p0, kc, panel + (jr0 * kc));
         }
 
-        // The two loops around the micro-kernel: strips of B (kept in L1) outside, strips of A inside.
-        private void Block<TV, TS>(float* aBlock, int mc, float* bBlock, int nt, int kc, float* cBlock, Workspace ws)
+        private static int Ceil(int x, int y) => (x + y - 1) / y;
+
+        private static int RoundUp(int x, int multiple) => Ceil(x, multiple) * multiple;
+    }
+
+    /// <summary>The operands of one multiply and the code that packs and multiplies blocks of them.</summary>
+    private readonly struct Operands(float* a, float* b, float* c, int n, nint rsA, nint csA, nint rsB, nint csB, bool packA, bool packB)
+    {
+        // C[i0:i0+mt, j0:j0+nt] += op(A)[i0:i0+mt, p0:p0+kc]·op(B)[p0:p0+kc, j0:j0+nt]; when B is packed, its strips
+        // for these columns start at `packed` (kc deep, nr wide).
+        public void Multiply<TV, TS>(int i0, int mt, int j0, int nt, int p0, int kc, float* packed)
             where TV : struct where TS : ISimd<TV>
         {
-            int w = TS.Width, nr = 2 * w;
+            var ws = Workspace.Current;
+            float* aBlock = a + (i0 * rsA) + (p0 * csA);
+            if (packA) PackA(aBlock, mt, kc, TS.Rows, ws.A);
+            Block<TV, TS>(aBlock, mt, b + (p0 * rsB) + (j0 * csB), packed, nt, kc, c + (i0 * (nint)n) + j0, ws);
+        }
+
+        // Packs columns [j0, j0+cols) × rows [p0, p0+kc) of op(B) as one strip (cols ≤ nr) at dst.
+        public void PackB<TV, TS>(int j0, int p0, int cols, int kc, float* dst) where TV : struct where TS : ISimd<TV> =>
+            PackB<TV, TS>(b + (p0 * rsB) + (j0 * csB), cols, kc, dst);
+
+        // The two loops around the micro-kernel: strips of B (kept in L1) outside, strips of A inside.
+        private void Block<TV, TS>(float* aBlock, int mc, float* bBlock, float* packed, int nt, int kc, float* cBlock, Workspace ws)
+            where TV : struct where TS : ISimd<TV>
+        {
+            int w = TS.Width, nr = 2 * w, mr = TS.Rows;
             for (int jr = 0; jr < nt; jr += nr)
             {
                 int cols = Math.Min(nr, nt - jr);
                 // The strip of B the kernel reads: packed (ldb = nr), or B itself when its rows are contiguous.
-                float* bs = ws.B + (jr * kc);
+                float* bs = packed + (jr * kc);
                 nint ldb = nr;
                 if (!packB && cols == nr)
                 {
@@ -224,12 +267,12 @@ internal static unsafe class GemmFloat
                     PackB<TV, TS>(bBlock + jr, cols, kc, ws.EdgeB);
                 }
 
-                for (int ir = 0; ir < mc; ir += MR)
+                for (int ir = 0; ir < mc; ir += mr)
                 {
-                    int rows = Math.Min(MR, mc - ir);
+                    int rows = Math.Min(mr, mc - ir);
                     float* s = ws.A + (ir * kc);
-                    nint rs = 1, cs = MR;
-                    if (!packA && rows == MR)
+                    nint rs = 1, cs = mr;
+                    if (!packA && rows == mr)
                     {
                         s = aBlock + (ir * rsA);
                         (rs, cs) = (rsA, csA);
@@ -237,17 +280,17 @@ internal static unsafe class GemmFloat
                     else if (!packA)
                     {
                         s = ws.EdgeA;
-                        PackA(aBlock + (ir * rsA), rows, kc, ws.EdgeA);
+                        PackA(aBlock + (ir * rsA), rows, kc, mr, ws.EdgeA);
                     }
 
                     float* cTile = cBlock + (ir * (nint)n) + jr;
-                    if (rows == MR && cols == nr)
+                    if (rows == mr && cols == nr)
                     {
                         Kernel<TV, TS>(kc, s, rs, cs, bs, ldb, cTile, n, wide: true);
                         continue;
                     }
                     // A ragged edge: compute the full register tile into scratch, add back only what exists.
-                    new Span<float>(ws.C, MR * MaxNR).Clear();
+                    new Span<float>(ws.C, MaxMR * MaxNR).Clear();
                     Kernel<TV, TS>(kc, s, rs, cs, bs, ldb, ws.C, MaxNR, wide: cols > w);
                     for (int r = 0; r < rows; r++)
                         System.Numerics.Tensors.TensorPrimitives.Add(
@@ -258,22 +301,22 @@ internal static unsafe class GemmFloat
             }
         }
 
-        // Copies rows [0, mt) × columns [0, kc) of the A block into strips of MR rows: strip s holds, for each p, the
-        // MR values A(s·MR + r, p) side by side (zeros past the last row).
-        private void PackA(float* aBlock, int mt, int kc, float* dst)
+        // Copies rows [0, mt) × columns [0, kc) of the A block into strips of mr rows: strip s holds, for each p, the
+        // mr values A(s·mr + r, p) side by side (zeros past the last row).
+        private void PackA(float* aBlock, int mt, int kc, int mr, float* dst)
         {
-            for (int s0 = 0; s0 < mt; s0 += MR, dst += MR * kc)
+            for (int s0 = 0; s0 < mt; s0 += mr, dst += mr * kc)
             {
-                int rows = Math.Min(MR, mt - s0);
+                int rows = Math.Min(mr, mt - s0);
                 float* src = aBlock + (s0 * rsA);
                 if (csA == 1)
                 {
                     // A row-major: each of the strip's rows is contiguous along p.
-                    for (int r = 0; r < MR; r++)
+                    for (int r = 0; r < mr; r++)
                     {
                         float* row = src + (r * rsA);
-                        if (r < rows) for (int p = 0; p < kc; p++) dst[(p * MR) + r] = row[p];
-                        else for (int p = 0; p < kc; p++) dst[(p * MR) + r] = 0;
+                        if (r < rows) for (int p = 0; p < kc; p++) dst[(p * mr) + r] = row[p];
+                        else for (int p = 0; p < kc; p++) dst[(p * mr) + r] = 0;
                     }
                 }
                 else
@@ -283,8 +326,8 @@ internal static unsafe class GemmFloat
                     {
                         float* col = src + (p * csA);
                         int r = 0;
-                        for (; r < rows; r++) dst[(p * MR) + r] = col[r];
-                        for (; r < MR; r++) dst[(p * MR) + r] = 0;
+                        for (; r < rows; r++) dst[(p * mr) + r] = col[r];
+                        for (; r < mr; r++) dst[(p * mr) + r] = 0;
                     }
                 }
             }
@@ -356,12 +399,18 @@ internal static unsafe class GemmFloat
         Avx.Store(dst + (7 * ldd), Avx.Permute2x128(s3, s7, 0x31));
     }
 
-    // The micro-kernel: C[0:6, 0:nr] += Σ_p a(·, p) ⊗ b(p, ·) with the 6×nr tile held in registers. A(r, p) is
+    // The micro-kernel: C[0:6, 0:nr] += Σ_p a(·, p) ⊗ b(p, ·) with the 6×nr tile held in registers (8×nr: Kernel8). A(r, p) is
     // a[r·rs + p·cs]; row p of the B strip starts at b + p·ldb. With wide = false only the first vector column is used.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel<TV, TS>(int kc, float* a, nint rs, nint cs, float* b, nint ldb, float* c, nint ldc, bool wide)
         where TV : struct where TS : ISimd<TV>
     {
+        if (TS.Rows == 8)
+        {
+            if (wide) Kernel8<TV, TS>(kc, a, rs, cs, b, ldb, c, ldc);
+            else KernelNarrow8<TV, TS>(kc, a, rs, cs, b, ldb, c, ldc);
+            return;
+        }
         if (!wide)
         {
             KernelNarrow<TV, TS>(kc, a, rs, cs, b, ldb, c, ldc);
@@ -419,6 +468,72 @@ internal static unsafe class GemmFloat
         TS.AddTo(c, c5);
     }
 
+    // The 8-row tile for 32-register machines: 16 accumulators, two B vectors and a broadcast. 8 rows divide the
+    // course's power-of-two batches and widths, so no row strip is ragged (with 6 rows, 64 = 10 × 6 + 4).
+    private static void Kernel8<TV, TS>(int kc, float* a, nint rs, nint cs, float* b, nint ldb, float* c, nint ldc)
+        where TV : struct where TS : ISimd<TV>
+    {
+        int w = TS.Width;
+        nint rs2 = 2 * rs, rs3 = 3 * rs, rs4 = 4 * rs, rs5 = 5 * rs, rs6 = 6 * rs, rs7 = 7 * rs;
+        TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        TV c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++, a += cs, b += ldb)
+        {
+            TV b0 = TS.Load(b), b1 = TS.Load(b + w), ai;
+            ai = TS.Broadcast(a);
+            c00 = TS.Fma(ai, b0, c00); c01 = TS.Fma(ai, b1, c01);
+            ai = TS.Broadcast(a + rs);
+            c10 = TS.Fma(ai, b0, c10); c11 = TS.Fma(ai, b1, c11);
+            ai = TS.Broadcast(a + rs2);
+            c20 = TS.Fma(ai, b0, c20); c21 = TS.Fma(ai, b1, c21);
+            ai = TS.Broadcast(a + rs3);
+            c30 = TS.Fma(ai, b0, c30); c31 = TS.Fma(ai, b1, c31);
+            ai = TS.Broadcast(a + rs4);
+            c40 = TS.Fma(ai, b0, c40); c41 = TS.Fma(ai, b1, c41);
+            ai = TS.Broadcast(a + rs5);
+            c50 = TS.Fma(ai, b0, c50); c51 = TS.Fma(ai, b1, c51);
+            ai = TS.Broadcast(a + rs6);
+            c60 = TS.Fma(ai, b0, c60); c61 = TS.Fma(ai, b1, c61);
+            ai = TS.Broadcast(a + rs7);
+            c70 = TS.Fma(ai, b0, c70); c71 = TS.Fma(ai, b1, c71);
+        }
+        TS.AddTo(c, c00); TS.AddTo(c + w, c01); c += ldc;
+        TS.AddTo(c, c10); TS.AddTo(c + w, c11); c += ldc;
+        TS.AddTo(c, c20); TS.AddTo(c + w, c21); c += ldc;
+        TS.AddTo(c, c30); TS.AddTo(c + w, c31); c += ldc;
+        TS.AddTo(c, c40); TS.AddTo(c + w, c41); c += ldc;
+        TS.AddTo(c, c50); TS.AddTo(c + w, c51); c += ldc;
+        TS.AddTo(c, c60); TS.AddTo(c + w, c61); c += ldc;
+        TS.AddTo(c, c70); TS.AddTo(c + w, c71);
+    }
+
+    private static void KernelNarrow8<TV, TS>(int kc, float* a, nint rs, nint cs, float* b, nint ldb, float* c, nint ldc)
+        where TV : struct where TS : ISimd<TV>
+    {
+        nint rs2 = 2 * rs, rs3 = 3 * rs, rs4 = 4 * rs, rs5 = 5 * rs, rs6 = 6 * rs, rs7 = 7 * rs;
+        TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int p = 0; p < kc; p++, a += cs, b += ldb)
+        {
+            TV b0 = TS.Load(b);
+            c0 = TS.Fma(TS.Broadcast(a), b0, c0);
+            c1 = TS.Fma(TS.Broadcast(a + rs), b0, c1);
+            c2 = TS.Fma(TS.Broadcast(a + rs2), b0, c2);
+            c3 = TS.Fma(TS.Broadcast(a + rs3), b0, c3);
+            c4 = TS.Fma(TS.Broadcast(a + rs4), b0, c4);
+            c5 = TS.Fma(TS.Broadcast(a + rs5), b0, c5);
+            c6 = TS.Fma(TS.Broadcast(a + rs6), b0, c6);
+            c7 = TS.Fma(TS.Broadcast(a + rs7), b0, c7);
+        }
+        TS.AddTo(c, c0); c += ldc;
+        TS.AddTo(c, c1); c += ldc;
+        TS.AddTo(c, c2); c += ldc;
+        TS.AddTo(c, c3); c += ldc;
+        TS.AddTo(c, c4); c += ldc;
+        TS.AddTo(c, c5); c += ldc;
+        TS.AddTo(c, c6); c += ldc;
+        TS.AddTo(c, c7);
+    }
+
     /// <summary>Per-thread packing buffers, allocated once per thread on the pinned heap and aligned to 64 bytes.</summary>
     private sealed class Workspace
     {
@@ -428,12 +543,11 @@ internal static unsafe class GemmFloat
 
         private Workspace()
         {
-            int lengthA = MC * KC, lengthB = KC * NC, lengthEdgeA = MR * KC, lengthEdgeB = KC * MaxNR, lengthC = MR * MaxNR;
-            storage = GC.AllocateUninitializedArray<float>(lengthA + lengthB + lengthEdgeA + lengthEdgeB + lengthC + 16, pinned: true);
+            int lengthA = MC * KC, lengthEdgeA = MaxMR * KC, lengthEdgeB = KC * MaxNR, lengthC = MaxMR * MaxNR;
+            storage = GC.AllocateUninitializedArray<float>(lengthA + lengthEdgeA + lengthEdgeB + lengthC + 16, pinned: true);
             float* p = (float*)(((nint)Unsafe.AsPointer(ref storage[0]) + 63) & ~(nint)63);
             A = p;
-            B = A + lengthA;
-            EdgeA = B + lengthB;
+            EdgeA = A + lengthA;
             EdgeB = EdgeA + lengthEdgeA;
             C = EdgeB + lengthEdgeB;
         }
@@ -441,8 +555,6 @@ internal static unsafe class GemmFloat
         public static Workspace Current => current ??= new Workspace();
 
         public float* A { get; }
-
-        public float* B { get; }
 
         public float* EdgeA { get; }
 
@@ -455,6 +567,9 @@ internal static unsafe class GemmFloat
     private interface ISimd<TV> where TV : struct
     {
         static abstract int Width { get; }
+
+        /// <summary>Rows of the register tile: as many as the register file holds 2 accumulators per row for.</summary>
+        static abstract int Rows { get; }
 
         static abstract TV Load(float* p);
 
@@ -470,6 +585,8 @@ internal static unsafe class GemmFloat
     private readonly struct Simd512 : ISimd<Vector512<float>>
     {
         public static int Width => Vector512<float>.Count;
+
+        public static int Rows => 8;
 
         public static Vector512<float> Load(float* p) => Vector512.Load(p);
 
@@ -487,6 +604,8 @@ internal static unsafe class GemmFloat
     {
         public static int Width => Vector256<float>.Count;
 
+        public static int Rows => 6;
+
         public static Vector256<float> Load(float* p) => Vector256.Load(p);
 
         public static void Store(float* p, Vector256<float> v) => Vector256.Store(v, p);
@@ -502,6 +621,8 @@ internal static unsafe class GemmFloat
     private readonly struct SimdPortable : ISimd<Vector<float>>
     {
         public static int Width => Vector<float>.Count;
+
+        public static int Rows => 6;
 
         public static Vector<float> Load(float* p) => Vector.Load(p);
 
