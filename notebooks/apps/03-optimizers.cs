@@ -521,14 +521,6 @@ Lesson.Show(Charts.LossCurves(optimizers.Select((o, i) => (o.Name, (IReadOnlyLis
 // Momentum makes SGD several times faster at the same learning rate. Adam at its default $10^{-3}$ is slower here than
 // tuned SGD with momentum — its default is safe rather than fast — and RMSprop sits in between. The decoupled decay of
 // AdamW matters for long training and regularisation (notebook 06), not for 10 epochs.
-//
-// ## 8. One model, every schedule
-//
-// Now SGD with momentum at a deliberately high learning rate, $\eta_0 = 0.2$, for 15 epochs — constant, or decayed with
-// each schedule of section 6. `History.LearningRates()` records the rate each epoch actually used. One run says little
-// about a noisy process, so each setting is trained from **five seeds** (initial weights and batch order), and the
-// comparison uses the mean training loss of the **last three epochs**, averaged over the seeds:
-Lesson.Section("8. One model, every schedule");
 
 // ### Tuning the momentum and the learning rate on validation data
 //
@@ -565,6 +557,14 @@ Claim.That("the best learning rate is inside the range, and both ends are at lea
 Lesson.Show(Charts.Lines([("training loss", rates, rateRuns.Select(h => h.Last.TrainLoss).ToArray()), ("validation loss", rates, finalValidation)],
     xTitle: "learning rate η (log scale)", yTitle: "loss after 5 epochs", logX: true, logY: true, markers: true,
     title: "Learning-rate sweep: too small learns slowly, too large bounces"));
+
+// ## 8. One model, every schedule
+//
+// Now SGD with momentum at a deliberately high learning rate, $\eta_0 = 0.2$, for 15 epochs — constant, or decayed with
+// each schedule of section 6. `History.LearningRates()` records the rate each epoch actually used. One run says little
+// about a noisy process, so each setting is trained from **five seeds** (initial weights and batch order), and the
+// comparison uses the mean training loss of the **last three epochs**, averaged over the seeds:
+Lesson.Section("8. One model, every schedule");
 
 // Renamed here, since a C# program declares a name once: runs → runs2.
 var scheduled = new (string Name, Scheduler? Scheduler, LrSchedule? Formula)[]
@@ -609,6 +609,15 @@ Lesson.Show(Charts.LossCurves(scheduled.Select((s, i) => (s.Name + " (mean of 5 
         (IReadOnlyList<double>?)null)).ToList(),
     logY: true, yTitle: "training loss", title: "SGD + momentum from lr 0.2: constant vs decayed (mean over 5 seeds)"));
 
+// With a constant rate the training loss keeps bouncing: it rises again late in training in every seed, and where it
+// ends is a lottery — some seeds end lower than a schedule, others far higher after a late spike, so its final loss
+// varies across seeds much more than any schedule's. Decaying removes the lottery. *How* it decays matters as much as
+// *that* it decays: step and exponential decay here cut the rate early (step to a fifth after five epochs and to a
+// twenty-fifth after ten; exponential to a tenth after ten), so they settle smoothly but slowly, and on this small
+// training set they are not reliably below the bouncing constant rate. Cosine — large for longest, then smoothly to
+// zero — ends lowest on average, at least 1.5× below every other setting. In practice: cosine (with a few epochs of
+// warmup for Adam and large batches) is a robust default; step decay is the classic for ResNets (He et al. 2016).
+
 // **Try it: your own optimizer and schedule.** Race anything against the runs above: change the optimizer (`Optim.Adam`,
 // `Optim.RmsProp`, `Optim.Sgd` with or without `nesterov`), its learning rate, the schedule (`Scheduler.Step(5, 0.2)`,
 // `Scheduler.Exponential(0.8)`, `Scheduler.Cosine()`, `Scheduler.Linear(0.1, 1, 3)` for a warmup, or `null`) and the
@@ -626,15 +635,6 @@ Lesson.Show(Charts.LossCurves([("yours", (IReadOnlyList<double>)mine.Epochs.Sele
         ("constant lr 0.2 (section 8)", (IReadOnlyList<double>)scheduleRuns[0].Epochs.Select(e => e.TrainLoss).ToArray(), (IReadOnlyList<double>?)scheduleRuns[0].Epochs.Select(e => e.ValidationLoss ?? double.NaN).ToArray())],
     logY: true, title: "Your optimizer and schedule against the constant rate (solid: training, dashed: validation)"));
 
-// With a constant rate the training loss keeps bouncing: it rises again late in training in every seed, and where it
-// ends is a lottery — some seeds end lower than a schedule, others far higher after a late spike, so its final loss
-// varies across seeds much more than any schedule's. Decaying removes the lottery. *How* it decays matters as much as
-// *that* it decays: step and exponential decay here cut the rate early (step to a fifth after five epochs and to a
-// twenty-fifth after ten; exponential to a tenth after ten), so they settle smoothly but slowly, and on this small training set they are not reliably below the bouncing constant
-// rate. Cosine — large for longest, then smoothly to zero — ends lowest on average, at least 1.5× below every other
-// setting. In practice: cosine (with a few epochs
-// of warmup for Adam and large batches) is a robust default; step decay is the classic for ResNets (He et al. 2016).
-//
 // ## Exercises
 //
 // ### Exercise 1: momentum by hand
