@@ -139,6 +139,8 @@ internal static unsafe class GemmFloat
             int target = split ? 4 * Workers.Count : 1, widest = Math.Min(NC, n);
             int mr = isa == GemmIsa.Avx512 ? Simd512.Rows : Simd256.Rows;
             unitRows = Math.Min(MC, RoundUp(Ceil(m, target), mr));
+            // Every panel ends in a wait for its last block, so give each thread the same number of blocks.
+            if (split && Ceil(m, unitRows) > target) unitRows = RoundUp(Ceil(m, RoundUp(Ceil(m, unitRows), Workers.Count)), mr);
             int colUnits = Math.Clamp(Ceil(target, Ceil(m, unitRows)), 1, Ceil(widest, nr));
             unitCols = RoundUp(Ceil(widest, colUnits), nr);
 
