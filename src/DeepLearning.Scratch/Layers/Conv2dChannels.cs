@@ -18,6 +18,7 @@ namespace DeepLearning.Scratch;
 /// × 6 channels are 12 sums, and each tap (filter, p, q) is one shifted dout row per row plus 6 broadcast weights.</item>
 /// </list>
 /// The im2col path stays the reference (the tests turn this one off and compare) and handles every other shape.
+/// The kernels are compiled fully optimized from the first call, as <see cref="Conv2dDirect"/>'s are.
 /// </summary>
 internal static unsafe class Conv2dChannels
 {
@@ -115,6 +116,7 @@ internal static unsafe class Conv2dChannels
     }
 
     // sums[t] += Σ over pixels of dt[pixel] · xp[pixel's patch at tap t], ten taps at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WeightGradient(float* xp, float* dt, float* sums, in Conv2d.Geometry g, int* offsets)
     {
         int ho = g.Ho, wo = g.Wo, wp = g.W + (2 * g.PW);
@@ -152,6 +154,7 @@ internal static unsafe class Conv2dChannels
 
     // dx[c, h, v] = Σ_f,p,q w[f, c, p, q] · dout[f, h + pH − p, v + pW − q], from a copy of dout padded by kH − 1 rows
     // and kW − 1 columns of zeros on each side, so every tap is a plain shifted row.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputGradient(float* dout, float* dx, in Conv2d.Geometry g, Workspace ws)
     {
         int filters = g.F, kh = g.KH, kw = g.KW, height = g.H, width = g.W, kk = kh * kw;
@@ -210,6 +213,7 @@ internal static unsafe class Conv2dChannels
     }
 
     /// <summary>dw[f, tap] += the per-thread sums, then clears them for the next chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReduceInto(Span<float> dw, in Conv2d.Geometry g, Workspace ws)
     {
         int taps = g.Ckk;
