@@ -1,4 +1,8 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DeepLearning.Scratch;
 
@@ -86,6 +90,11 @@ public static class MaxPool2d
         // bookkeeping: the same four candidates in the same scan order, the same tie and NaN rules.
         private void Run2x2(int first, int end, int ho, int wo)
         {
+            if (typeof(T) == typeof(float) && Sse41.IsSupported && wo >= 4)
+            {
+                Run2x2Float(MemoryMarshal.Cast<T, float>(xs.AsSpan()), MemoryMarshal.Cast<T, float>(ys.AsSpan()), first, end, ho, wo);
+                return;
+            }
             int w = g.W;
             for (int plane = first; plane < end; plane++)
             {
@@ -108,6 +117,59 @@ public static class MaxPool2d
                         v = r1[(2 * j) + 1]; take = (v > best ? 1 : 0) | (T.IsNaN(v) ? 1 : 0); at += take * (w + 1 - at);
                         aRow[j] = top + (2 * j) + at;
                         yRow[j] = xs[top + (2 * j) + at];
+                    }
+                }
+            }
+        }
+
+        // Run2x2 for float, four windows at a time: the even and odd columns of the two rows are split into four
+        // vectors and compared in the same order with the same rules (strict '>', NaN wins) — one comparison per
+        // candidate for four outputs instead of a branch-free scalar sequence per output. The last block of a row
+        // overlaps the one before when Wo is not a multiple of four (those outputs are simply written twice).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Run2x2Float(ReadOnlySpan<float> x, Span<float> y, int first, int end, int ho, int wo)
+        {
+            int w = g.W;
+            // Every read lies within the plane's rows 2i, 2i + 1 and columns < 2·Wo ≤ W; checked once here.
+            if (x.Length < end * g.H * w || y.Length < end * ho * wo || argmax.Length < end * ho * wo)
+                throw new InvalidOperationException("Pooling buffers are smaller than the geometry says.");
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            ref float yr = ref MemoryMarshal.GetReference(y);
+            ref int ar = ref MemoryMarshal.GetArrayDataReference(argmax);
+            var lanes = Vector128.Create(0, 2, 4, 6);
+            Vector128<int> one = Vector128.Create(1), down = Vector128.Create(w), diagonal = Vector128.Create(w + 1);
+            for (int plane = first; plane < end; plane++)
+            {
+                int offset = plane * g.H * w, o = plane * ho * wo;
+                for (int i = 0; i < ho; i++, o += wo)
+                {
+                    int top = offset + (2 * i * w);
+                    for (int j0 = 0; ; j0 += 4)
+                    {
+                        if (j0 > wo - 4) j0 = wo - 4;
+                        int at0 = top + (2 * j0);
+                        var t0 = Vector128.LoadUnsafe(ref xr, (nuint)at0);
+                        var t1 = Vector128.LoadUnsafe(ref xr, (nuint)(at0 + 4));
+                        var b0 = Vector128.LoadUnsafe(ref xr, (nuint)(at0 + w));
+                        var b1 = Vector128.LoadUnsafe(ref xr, (nuint)(at0 + w + 4));
+                        Vector128<float> best = Sse.Shuffle(t0, t1, 0b10_00_10_00), v;
+                        Vector128<int> at = Vector128<int>.Zero;
+                        v = Sse.Shuffle(t0, t1, 0b11_01_11_01);
+                        var take = Sse.CompareGreaterThan(v, best) | Sse.CompareUnordered(v, v);
+                        best = Sse41.BlendVariable(best, v, take);
+                        at = Sse41.BlendVariable(at, one, take.AsInt32());
+                        v = Sse.Shuffle(b0, b1, 0b10_00_10_00);
+                        take = Sse.CompareGreaterThan(v, best) | Sse.CompareUnordered(v, v);
+                        best = Sse41.BlendVariable(best, v, take);
+                        at = Sse41.BlendVariable(at, down, take.AsInt32());
+                        v = Sse.Shuffle(b0, b1, 0b11_01_11_01);
+                        take = Sse.CompareGreaterThan(v, best) | Sse.CompareUnordered(v, v);
+                        best = Sse41.BlendVariable(best, v, take);
+                        at = Sse41.BlendVariable(at, diagonal, take.AsInt32());
+                        // The selected value is the value at the winning index (what the scalar path reads back).
+                        best.StoreUnsafe(ref yr, (nuint)(o + j0));
+                        (at + lanes + Vector128.Create(at0)).StoreUnsafe(ref ar, (nuint)(o + j0));
+                        if (j0 == wo - 4) break;
                     }
                 }
             }
