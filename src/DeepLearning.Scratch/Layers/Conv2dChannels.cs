@@ -157,7 +157,7 @@ internal static unsafe class Conv2dChannels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InputGradient(float* dout, float* dx, in Conv2d.Geometry g, Workspace ws)
     {
-        int filters = g.F, kh = g.KH, kw = g.KW, height = g.H, width = g.W, kk = kh * kw;
+        int filters = g.F, kh = g.KH, kw = g.KW, height = g.H, width = g.W, kk = kh * kw, ho = g.Ho;
         int rs = ws.DoutStride, plane = ws.DoutRows * rs;
         float* dp = ws.PadDout(g, dout) + ((g.PH + kh - 1) * rs) + g.PW + kw - 1;   // dout at tap (0, 0) of input (0, 0)
         float* sums = ws.Tile;   // 2 rows × 6 channels × 16 columns
@@ -170,10 +170,13 @@ internal static unsafe class Conv2dChannels
                 {
                     Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default;
                     Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
-                    float* wt = wg;
+                    // Only kernel rows p that meet a dout row (h + pH − p in [0, Ho)) for one of the two rows: the
+                    // others would add the padding's zeros (near the top and bottom, up to half the taps).
+                    int p0 = Math.Max(0, h + g.PH - ho + 1), p1 = Math.Min(kh, h + 1 + g.PH + 1);
                     for (int f = 0; f < filters; f++)
-                        for (int p = 0; p < kh; p++)
+                        for (int p = p0; p < p1; p++)
                         {
+                            float* wt = wg + ((((f * kh) + p) * kw) * Group);
                             float* src = dp + (f * plane) + ((h - p) * rs) + v0;
                             for (int q = 0; q < kw; q++, wt += Group, src--)
                             {
