@@ -47,7 +47,7 @@ public static class MaxPool2d
         if (argmax.Length != y.Length)
             throw new ArgumentException($"argmax has {argmax.Length} entries but y has {y.Length} values; it needs one per output.", nameof(argmax));
         // The planes are independent, so large inputs are shared among the cores.
-        bool worthwhile = (long)y.Length * g.Kernel.H * g.Kernel.W >= 1L << 18;
+        bool worthwhile = (long)y.Length * g.Kernel.H * g.Kernel.W >= 1L << 16;
         Workers.For(g.N * g.C, 16, worthwhile, new MaxPlanes<T>(x.Data, y.Data, argmax, g));
     }
 
@@ -196,6 +196,15 @@ public static class MaxPool2d
         ArgumentNullException.ThrowIfNull(dx);
         if (argmax.Length != dout.Length)
             throw new ArgumentException($"dout has shape {Shapes.Format(dout.Shape)} ({dout.Length} values) but argmax has {argmax.Length} entries.", nameof(dout));
+        // The usual case: [N, C, …] pooled plane by plane, every position inside its own plane of dx. Then the planes
+        // are independent (cleared and filled one at a time, while they sit in the cache, and shared among the cores).
+        if (dout.Rank == 4 && dx.Rank == 4 && dout.Shape[0] == dx.Shape[0] && dout.Shape[1] == dx.Shape[1]
+            && dout.Length > 0 && InOwnPlanes(argmax, dout.Shape[2] * dout.Shape[3], dx.Shape[2] * dx.Shape[3]))
+        {
+            int planes = dout.Shape[0] * dout.Shape[1];
+            Workers.For(planes, 16, dx.Length >= 1 << 16, new BackwardPlanes<T>(dout.Data, argmax, dx.Data, dout.Length / planes, dx.Length / planes));
+            return;
+        }
         // Every position must lie inside dx: an argmax from another (larger) pooling would write out of bounds.
         for (int o = 0; o < argmax.Length; o++)
             if ((uint)argmax[o] >= (uint)dx.Length)
@@ -204,6 +213,26 @@ public static class MaxPool2d
         dx.Span.Clear();
         T[] d = dout.Data, g = dx.Data;
         for (int o = 0; o < d.Length; o++) g[argmax[o]] += d[o];
+    }
+
+    // True when argmax[o] lies in plane o / outPlane of an input with planes of inPlane values.
+    private static bool InOwnPlanes(int[] argmax, int outPlane, int inPlane)
+    {
+        if (outPlane == 0) return false;
+        for (int o = 0, lo = 0; o < argmax.Length; lo += inPlane)
+            for (int end = o + outPlane; o < end; o++)
+                if ((uint)(argmax[o] - lo) >= (uint)inPlane) return false;
+        return true;
+    }
+
+    private readonly struct BackwardPlanes<T>(T[] dout, int[] argmax, T[] dx, int outPlane, int inPlane) : IWorkRange
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Run(int first, int end, int worker)
+        {
+            dx.AsSpan(first * inPlane, (end - first) * inPlane).Clear();
+            for (int o = first * outPlane; o < end * outPlane; o++) dx[argmax[o]] += dout[o];
+        }
     }
 }
 
