@@ -202,7 +202,7 @@ public static class MaxPool2d
             && dout.Length > 0 && InOwnPlanes(argmax, dout.Shape[2] * dout.Shape[3], dx.Shape[2] * dx.Shape[3]))
         {
             int planes = dout.Shape[0] * dout.Shape[1];
-            Workers.For(planes, 16, dx.Length >= 1 << 16, new BackwardPlanes<T>(dout.Data, argmax, dx.Data, dout.Length / planes, dx.Length / planes));
+            Workers.For(planes, 32, dx.Length >= 1 << 18, new BackwardPlanes<T>(dout.Data, argmax, dx.Data, dout.Length / planes, dx.Length / planes));
             return;
         }
         // Every position must lie inside dx: an argmax from another (larger) pooling would write out of bounds.
