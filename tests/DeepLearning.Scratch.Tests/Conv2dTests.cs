@@ -55,6 +55,7 @@ public class Conv2dTests
     [InlineData(2, 3, 20, 6, 19, 2, 3, 0, 1, true)]      // two filter blocks (16 + 4), rows wider than one vector
     [InlineData(1, 2, 8, 5, 4, 5, 4, 2, 0, true)]        // kernel as large as the image, one output column
     [InlineData(2, 13, 32, 9, 9, 3, 3, 1, 1, false)]     // three channel groups, two full filter blocks
+    [InlineData(2, 3, 8, 4, 5, 3, 3, 3, 2, true)]        // padding wider than the kernel: outputs that see only zeros
     public void The_direct_multi_channel_kernels_match_im2col(int n, int c, int f, int h, int w, int kh, int kw, int ph, int pw, bool bias)
     {
         var rng = new Rng(12);

@@ -105,7 +105,7 @@ internal static unsafe class Conv2dDirect
         float* xp = ws.Padded(g, x);
         float* dp = ws.Douts;
         for (int r = 0; r < filters * ho; r++)
-            Buffer.MemoryCopy(dout + (r * wo), dp + (r * ds), wo * sizeof(float), wo * sizeof(float));
+            Conv2dChannels.CopyRow(dout + (r * wo), dp + (r * ds), wo);
         float* sums = ws.Sums;
         for (int f = 0; f < filters; f += 2)
         {
@@ -215,7 +215,7 @@ internal static unsafe class Conv2dDirect
         {
             int rs = RowStride(g);
             for (int h = 0; h < g.H; h++)
-                Buffer.MemoryCopy(x + (h * g.W), aligned + ((g.PH + h) * rs) + g.PW, g.W * sizeof(float), g.W * sizeof(float));
+                Conv2dChannels.CopyRow(x + (h * g.W), aligned + ((g.PH + h) * rs) + g.PW, g.W);
             return aligned;
         }
 
