@@ -83,7 +83,15 @@ internal static unsafe class Conv2dDirect
                 {
                     float bias = b == null ? 0 : b[f0 + f];
                     float* from = row + (f * 2 * Lanes), to = y + ((((f0 + f) * ho) + i) * wo);
-                    for (int j = 0; j < wo; j++) to[j] = from[j] + bias;
+                    if (wo < Lanes)
+                    {
+                        for (int j = 0; j < wo; j++) to[j] = from[j] + bias;
+                        continue;
+                    }
+                    // Two vectors, the second ending at Wo (overlapping the first when Wo < 32): no per-value loop.
+                    var add = Vector512.Create(bias);
+                    (Vector512.Load(from) + add).Store(to);
+                    (Vector512.Load(from + wo - Lanes) + add).Store(to + wo - Lanes);
                 }
             }
         }
