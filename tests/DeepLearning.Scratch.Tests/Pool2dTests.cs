@@ -98,6 +98,25 @@ public class Pool2dTests
     }
 
     [Fact]
+    public void Max_pool_backward_routes_by_argmax_also_across_planes()
+    {
+        // Forward's argmax stays in each output's own plane (the fast, plane-by-plane path); a made-up one may point
+        // anywhere in dx (the general path). Both add each dout at its position.
+        var dout = NDArray.From(new float[] { 1, 2, 3, 4, 5, 6, 7, 8 }, 2, 2, 1, 2);
+        var dx = NDArray.Full<float>(float.NaN, 2, 2, 2, 2);
+        int[] own = [0, 3, 4, 6, 9, 10, 15, 12];
+        MaxPool2d.BackwardInto(dout, own, dx);
+        var expected = new float[16];
+        for (int o = 0; o < 8; o++) expected[own[o]] += o + 1;
+        Assert.Equal(expected, dx.Data);
+        int[] across = [15, 15, 0, 0, 4, 1, 2, 3];
+        MaxPool2d.BackwardInto(dout, across, dx);
+        Array.Clear(expected);
+        for (int o = 0; o < 8; o++) expected[across[o]] += o + 1;
+        Assert.Equal(expected, dx.Data);
+    }
+
+    [Fact]
     public void Stride_defaults_to_the_kernel()
     {
         var (y, _) = MaxPool2d.Forward(NDArray.Zeros<float>(1, 1, 7, 6), (3, 2));
