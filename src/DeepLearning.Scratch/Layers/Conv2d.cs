@@ -91,7 +91,7 @@ public static class Conv2d
         Workers.For(g.N, ImagesPerChunk, Worthwhile(g), new ForwardImages<T>(x, w, b, y, g, Conv2dChannels.Workspace.NextCall()));
     }
 
-    private readonly struct ForwardImages<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, NDArray<T> y, Geometry g, int call) : IWorkRange
+    private readonly struct ForwardImages<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, NDArray<T> y, Geometry g, long call) : IWorkRange
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int first, int end, int worker)
@@ -192,7 +192,7 @@ public static class Conv2d
     }
 
     private readonly struct BackwardImages<T>(NDArray<T> dout, NDArray<T> x, NDArray<T> w, NDArray<T>? dx, NDArray<T> dw, NDArray<T>? db,
-        T[][] partials, Geometry g, int call) : IWorkRange
+        T[][] partials, Geometry g, long call) : IWorkRange
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int first, int end, int worker)

@@ -261,11 +261,11 @@ internal static unsafe class Conv2dChannels
         private float* aligned;
         private int padded, tile, forwardWeights, backwardWeights, weightSums, doutPadded;
         private Conv2d.Geometry last;
-        private int packedCall = -1;
-        private static int calls;
+        private long packedCall = -1;
+        private static long calls;
 
         /// <summary>A new number for each convolution call, so each thread packs that call's weights once (<see cref="Pack"/>).</summary>
-        public static int NextCall() => Interlocked.Increment(ref calls);
+        public static long NextCall() => Interlocked.Increment(ref calls);
 
         public static Workspace For(in Conv2d.Geometry g)
         {
@@ -314,7 +314,7 @@ internal static unsafe class Conv2dChannels
         }
 
         /// <summary>Packs the weights of call <paramref name="call"/> unless this thread already did (chunks of one call share them).</summary>
-        public void Pack(int call, in Conv2d.Geometry g, float* w)
+        public void Pack(long call, in Conv2d.Geometry g, float* w)
         {
             if (call == packedCall) return;
             PackWeights(g, w);
@@ -323,7 +323,7 @@ internal static unsafe class Conv2dChannels
 
         /// <summary>
         /// Packs w [F, C, kH, kW] into the forward panels ([tap][16 filters], zeros past the last filter) and the
-        /// ∂L/∂x layout ([channel group][f][p][q][6 channels]). Cheap (a few thousand floats), so done on every call.
+        /// ∂L/∂x layout ([channel group][f][p][q][6 channels]): a few thousand floats, once per call on each thread.
         /// </summary>
         private void PackWeights(in Conv2d.Geometry g, float* w)
         {
