@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DeepLearning.Scratch;
@@ -173,6 +174,7 @@ public static class Activations
 
         private readonly struct BackwardBlocks<T>(T[] dout, T[] x, T[] dx, int length) : IWorkRange where T : unmanaged, IFloatingPointIeee754<T>
         {
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a training step calls it too rarely for tiering to reach optimized code soon
             public void Run(int first, int end, int worker)
             {
                 int start = first * Block, count = Math.Min(end * Block, length) - start;

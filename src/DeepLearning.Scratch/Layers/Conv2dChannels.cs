@@ -19,7 +19,9 @@ namespace DeepLearning.Scratch;
 /// × 6 channels are 12 sums, and each tap (filter, p, q) is one shifted dout row per row plus 6 broadcast weights.</item>
 /// </list>
 /// The im2col path stays the reference (the tests turn this one off and compare) and handles every other shape.
-/// The kernels are compiled fully optimized from the first call, as <see cref="Conv2dDirect"/>'s are.
+/// The kernels and their copying helpers are compiled fully optimized from the first call, as
+/// <see cref="Conv2dDirect"/>'s are: left to tiering, the image copy alone ran at unoptimized speed for the first
+/// seconds and cost as much as the arithmetic.
 /// </summary>
 internal static unsafe class Conv2dChannels
 {
@@ -383,6 +385,7 @@ internal static unsafe class Conv2dChannels
         public int DoutRows { get; private set; }
 
         // The image, zero-padded: the border stays zero (written once per layout), only the interior is copied.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public float* Pad(in Conv2d.Geometry g, float* x)
         {
             int hp = g.H + (2 * g.PH), wp = g.W + (2 * g.PW);
@@ -394,6 +397,7 @@ internal static unsafe class Conv2dChannels
 
         // dout of one image with kH − 1 zero rows above and below and kW − 1 zero columns on the left (and more on the
         // right, for the vector reads past the last column); only the interior is copied.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public float* PadDout(in Conv2d.Geometry g, float* dout)
         {
             int ho = g.Ho, wo = g.Wo, plane = DoutRows * DoutStride;
@@ -415,6 +419,7 @@ internal static unsafe class Conv2dChannels
         /// Packs w [F, C, kH, kW] into the forward panels ([tap][16 filters], zeros past the last filter) and the
         /// ∂L/∂x layout ([channel group][f][p][q][6 channels]): a few thousand floats, once per call on each thread.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackWeights(in Conv2d.Geometry g, float* w)
         {
             int taps = g.Ckk, kk = g.KH * g.KW;

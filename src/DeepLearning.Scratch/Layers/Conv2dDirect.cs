@@ -219,6 +219,7 @@ internal static unsafe class Conv2dDirect
         public float* Sums => Douts + douts;
 
         // The image, zero-padded: the border stays zero (written once per size), only the interior is copied.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public float* Padded(in Conv2d.Geometry g, float* x)
         {
             int rs = RowStride(g);

@@ -217,6 +217,7 @@ public static class MaxPool2d
 
     // True when argmax[o] lies in plane o / outPlane of an input with planes of inPlane values. Vectorised: this
     // check runs over every output before anything is written, on one core.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool InOwnPlanes(int[] argmax, int outPlane, int inPlane)
     {
         if (outPlane == 0) return false;
@@ -239,6 +240,7 @@ public static class MaxPool2d
     private readonly struct BackwardPlanes<T>(T[] dout, int[] argmax, T[] dx, int outPlane, int inPlane) : IWorkRange
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run(int first, int end, int worker)
         {
             dx.AsSpan(first * inPlane, (end - first) * inPlane).Clear();
