@@ -239,7 +239,7 @@ public static class Conv2d
                     Conv2dDirect.AccumulateWeightGradient((float*)px + (n * image), (float*)pd + (n * outImage), g, ws);
                     if (db is not null)
                         for (int f = 0; f < g.F; f++)
-                            dbSum[f] += TensorPrimitives.Sum<T>(dout.Data.AsSpan((n * outImage) + (f * g.P), g.P));
+                            dbSum[f] += T.CreateTruncating(Conv2dChannels.Sum((float*)pd + (n * outImage) + (f * g.P), g.P));
                 }
             Conv2dDirect.ReduceInto(MemoryMarshal.Cast<T, float>(dwSum), g, ws);
         }
@@ -256,7 +256,7 @@ public static class Conv2d
                     Conv2dChannels.BackwardImage((float*)px + (n * image), (float*)pd + (n * outImage), pdx == null ? null : (float*)pdx + (n * image), g, ws);
                     if (db is not null)
                         for (int f = 0; f < g.F; f++)
-                            dbSum[f] += TensorPrimitives.Sum<T>(dout.Data.AsSpan((n * outImage) + (f * g.P), g.P));
+                            dbSum[f] += T.CreateTruncating(Conv2dChannels.Sum((float*)pd + (n * outImage) + (f * g.P), g.P));
                 }
             }
             Conv2dChannels.ReduceInto(MemoryMarshal.Cast<T, float>(dwSum), g, ws);
