@@ -174,6 +174,45 @@ public static class Compare
         return 0;
     }
 
+    /// <summary>
+    /// Where the LeNet conv step's time goes: the whole step runs back to back as in <see cref="Run"/>, with a timestamp
+    /// between its calls, so each call is timed inside the real sequence (warm caches and helper threads as a training
+    /// loop has them). Prints the median and best per call over all steps, and each call's share of the summed medians.
+    /// </summary>
+    public static int Stages(string[] args)
+    {
+        int batch = IntOption(args, "--batch", 64), steps = IntOption(args, "--steps", 2000);
+        var w = new Scratch.LeNetConvStep(batch);
+        var stages = w.Stages;
+        Calibrate(w, 0.02);
+        var ticks = new long[stages.Count][];
+        for (int k = 0; k < stages.Count; k++) ticks[k] = new long[steps];
+        var total = new long[steps];
+        for (int s = 0; s < steps; s++)
+        {
+            long start = Stopwatch.GetTimestamp(), t = start;
+            for (int k = 0; k < stages.Count; k++)
+            {
+                stages[k].Run();
+                long now = Stopwatch.GetTimestamp();
+                ticks[k][s] = now - t;
+                t = now;
+            }
+            total[s] = t - start;
+        }
+        double Median(long[] a) => a.Order().ElementAt(a.Length / 2) / (double)Stopwatch.Frequency;
+        double Best(long[] a) => a.Min() / (double)Stopwatch.Frequency;
+        double sum = ticks.Sum(Median);
+        Console.WriteLine($"LeNet conv step, batch {batch}: {steps} steps, per-call median and best (load average {Machine.LoadAverage()}, {Environment.ProcessorCount} threads)");
+        Console.WriteLine();
+        Console.WriteLine("| call | median | best | share of summed medians |");
+        Console.WriteLine("| --- | ---: | ---: | ---: |");
+        for (int k = 0; k < stages.Count; k++)
+            Console.WriteLine($"| {stages[k].Name} | {Time(Median(ticks[k]))} | {Time(Best(ticks[k]))} | {100 * Median(ticks[k]) / sum:F0} % |");
+        Console.WriteLine($"| whole step | {Time(Median(total))} | {Time(Best(total))} | |");
+        return 0;
+    }
+
     // Issue 17's goal: the scratch half ≥ 1.5× TorchSharp on every course workload (judged on medians and best samples).
     private const double Goal = 1.5;
 

@@ -26,10 +26,12 @@ public static class Program
                 return Compare.Run(rest);
             case "scaling":
                 return Compare.Scaling(rest);
+            case "stages":
+                return Compare.Stages(rest);
             case "cpu":
                 return Compare.CpuTime(rest);
             default:
-                Console.Error.WriteLine("usage: DeepLearning.Bench [bdn [BenchmarkDotNet args] | compare|scaling [--rounds N] [--sample-ms MS] [--filter TEXT] | cpu [--filter TEXT] [--seconds S] | peak]");
+                Console.Error.WriteLine("usage: DeepLearning.Bench [bdn [BenchmarkDotNet args] | compare|scaling [--rounds N] [--sample-ms MS] [--filter TEXT] | cpu [--filter TEXT] [--seconds S] | stages [--batch N] [--steps N] | peak]");
                 return 2;
         }
     }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace DeepLearning.Scratch;
@@ -146,24 +147,49 @@ public static class Activations
         public static void ForwardInto<T>(NDArray<T> x, NDArray<T> y) where T : unmanaged, IFloatingPointIeee754<T>
         {
             Check.SameShape(x, nameof(x), y, nameof(y));
-            TensorPrimitives.Max(x.Span, T.Zero, y.Span);
+            Workers.For(Blocks(x.Length), 1, x.Length >= Parallel, new ForwardBlocks<T>(x.Data, y.Data, x.Length));
         }
 
         /// <summary><see cref="Backward"/> into <paramref name="dx"/> (which may be dout itself), given the forward input x.</summary>
         public static void BackwardInto<T>(NDArray<T> dout, NDArray<T> x, NDArray<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
         {
             CheckInto(dout, x, dx);
-            Span<T> g = dout.Span, xs = x.Span, d = dx.Span;
-            int i = 0;
-            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+            Workers.For(Blocks(x.Length), 1, x.Length >= Parallel, new BackwardBlocks<T>(dout.Data, x.Data, dx.Data, x.Length));
+        }
+
+        // A pass over a large array is bound by memory traffic, which two cores move faster than one: arrays of 64K
+        // values and more (a conv layer's output in a training step) are shared among the cores in blocks of 16K.
+        private const int Block = 1 << 14, Parallel = 1 << 16;
+
+        private static int Blocks(int length) => (length + Block - 1) / Block;
+
+        private readonly struct ForwardBlocks<T>(T[] x, T[] y, int length) : IWorkRange where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            public void Run(int first, int end, int worker)
             {
-                // The gate x > 0 as a vector mask: keeps dout's lanes where it holds, zeros the rest.
-                ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g), xv = MemoryMarshal.Cast<T, Vector<T>>(xs);
-                Span<Vector<T>> dv = MemoryMarshal.Cast<T, Vector<T>>(d);
-                for (int k = 0; k < dv.Length; k++) dv[k] = Vector.ConditionalSelect(Vector.GreaterThan(xv[k], Vector<T>.Zero), gv[k], Vector<T>.Zero);
-                i = dv.Length * Vector<T>.Count;
+                int start = first * Block, count = Math.Min(end * Block, length) - start;
+                TensorPrimitives.Max(x.AsSpan(start, count), T.Zero, y.AsSpan(start, count));
             }
-            for (; i < d.Length; i++) d[i] = xs[i] > T.Zero ? g[i] : T.Zero;
+        }
+
+        private readonly struct BackwardBlocks<T>(T[] dout, T[] x, T[] dx, int length) : IWorkRange where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a training step calls it too rarely for tiering to reach optimized code soon
+            public void Run(int first, int end, int worker)
+            {
+                int start = first * Block, count = Math.Min(end * Block, length) - start;
+                Span<T> g = dout.AsSpan(start, count), xs = x.AsSpan(start, count), d = dx.AsSpan(start, count);
+                int i = 0;
+                if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+                {
+                    // The gate x > 0 as a vector mask: keeps dout's lanes where it holds, zeros the rest.
+                    ReadOnlySpan<Vector<T>> gv = MemoryMarshal.Cast<T, Vector<T>>(g), xv = MemoryMarshal.Cast<T, Vector<T>>(xs);
+                    Span<Vector<T>> dv = MemoryMarshal.Cast<T, Vector<T>>(d);
+                    for (int k = 0; k < dv.Length; k++) dv[k] = Vector.ConditionalSelect(Vector.GreaterThan(xv[k], Vector<T>.Zero), gv[k], Vector<T>.Zero);
+                    i = dv.Length * Vector<T>.Count;
+                }
+                for (; i < d.Length; i++) d[i] = xs[i] > T.Zero ? g[i] : T.Zero;
+            }
         }
     }
 

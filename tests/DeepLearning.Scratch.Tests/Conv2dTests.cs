@@ -49,6 +49,57 @@ public class Conv2dTests
         if (bias) Close.Assert(db0!, direct.Db!, "db");
     }
 
+    [Theory]
+    [InlineData(3, 6, 16, 14, 14, 5, 5, 0, 0, true)]     // LeNet's second layer
+    [InlineData(5, 7, 9, 11, 13, 3, 5, 1, 2, false)]     // ragged: 7 channels (two groups of six), 9 filters, padding, odd rows
+    [InlineData(2, 3, 20, 6, 19, 2, 3, 0, 1, true)]      // two filter blocks (16 + 4), rows wider than one vector
+    [InlineData(1, 2, 8, 5, 4, 5, 4, 2, 0, true)]        // kernel as large as the image, one output column
+    [InlineData(2, 13, 32, 9, 9, 3, 3, 1, 1, false)]     // three channel groups, two full filter blocks
+    [InlineData(2, 3, 8, 4, 5, 3, 3, 3, 2, true)]        // padding wider than the kernel: outputs that see only zeros
+    public void The_direct_multi_channel_kernels_match_im2col(int n, int c, int f, int h, int w, int kh, int kw, int ph, int pw, bool bias)
+    {
+        var rng = new Rng(12);
+        var x = rng.NormalArray<float>(0, 1, n, c, h, w);
+        var wt = rng.NormalArray<float>(0, 0.3, f, c, kh, kw);
+        var b = bias ? rng.NormalArray<float>(0, 0.3, f) : null;
+        int ho = h + (2 * ph) - kh + 1, wo = w + (2 * pw) - kw + 1;
+        var dout = rng.NormalArray<float>(0, 1, n, f, ho, wo);
+        // The direct kernels need AVX-512; elsewhere both runs take the im2col path.
+        Assert.Equal(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, Conv2dChannels.Applies<float>(Conv2d.Geometry.Of(x, wt, b, 1, (ph, pw))));
+
+        (NDArray<float> Y, NDArray<float> Dx, NDArray<float> Dw, NDArray<float>? Db, NDArray<float> Dw2) Run()
+        {
+            // Garbage in the outputs first: dx must be overwritten everywhere, dw and db summed from zero.
+            var y = NDArray.Full<float>(float.NaN, n, f, ho, wo);
+            Conv2d.ForwardInto(x, wt, b, y, 1, (ph, pw));
+            var dx = NDArray.Full<float>(float.NaN, n, c, h, w);
+            var dw = NDArray.Full<float>(float.NaN, f, c, kh, kw);
+            var db = bias ? NDArray.Full<float>(float.NaN, f) : null;
+            Conv2d.BackwardInto(dout, x, wt, dx, dw, db, 1, (ph, pw));
+            var dw2 = wt.ZerosLike();
+            Conv2d.BackwardInto(dout, x, wt, null, dw2, null, 1, (ph, pw));   // a first layer's call: no dx
+            return (y, dx, dw, db, dw2);
+        }
+
+        var direct = Run();
+        (NDArray<float> Y, NDArray<float> Dx, NDArray<float> Dw, NDArray<float>? Db, NDArray<float> Dw2) reference;
+        try
+        {
+            Conv2dChannels.Enabled = false;
+            reference = Run();
+        }
+        finally
+        {
+            Conv2dChannels.Enabled = true;
+        }
+        Close.Assert(reference.Y, direct.Y, "out", (1e-4, 1e-5));
+        Close.Assert(Conv2d.ForwardNaive(x, wt, b, 1, (ph, pw)), direct.Y, "out vs the definition", (1e-4, 1e-5));
+        Close.Assert(reference.Dx, direct.Dx, "dx", (1e-4, 1e-5));
+        Close.Assert(reference.Dw, direct.Dw, "dw", (1e-4, 1e-5));   // sums of up to a few thousand products, in another order
+        Close.Assert(reference.Dw, direct.Dw2, "dw without dx", (1e-4, 1e-5));
+        if (bias) Close.Assert(reference.Db!, direct.Db!, "db");
+    }
+
     public static TheoryData<string> Cases => Fixture.Names("conv");
 
     [Theory, MemberData(nameof(Cases))]

@@ -69,28 +69,51 @@ public class Pool2dTests
         Assert.Equal([0.0, 5, 0, 0], MaxPool2d.Backward(NDArray.From(new double[] { 5 }, 1, 1, 1, 1), cache).Data);
     }
 
-    [Fact]
-    public void The_2x2_fast_path_keeps_the_scan_order_tie_and_NaN_rules()
+    [Theory]
+    [InlineData(9)]     // Wo = 4: one block of four
+    [InlineData(23)]    // Wo = 11: blocks of four, the last overlapping the one before
+    [InlineData(7)]     // Wo = 3: the scalar path
+    public void The_2x2_fast_path_keeps_the_scan_order_tie_and_NaN_rules(int width)
     {
         // Values from a tiny set, so windows are full of ties, NaNs and ±0; odd sizes leave rows/columns out (floor).
         float[] pool = [-1, 0, -0f, 1, float.NaN];
         var rng = new Rng(7);
-        var x = new NDArray<float>([2, 3, 7, 9]);
+        var x = new NDArray<float>([2, 3, 7, width]);
         for (int i = 0; i < x.Length; i++) x.Data[i] = pool[(int)(rng.Uniform(0, 1) * pool.Length) % pool.Length];
         var (y, cache) = MaxPool2d.Forward(x, 2);
-        Assert.Equal([2, 3, 3, 4], y.Shape);
+        int wo = width / 2;
+        Assert.Equal([2, 3, 3, wo], y.Shape);
         int o = 0;
         for (int plane = 0; plane < 6; plane++)
             for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 4; j++, o++)
+                for (int j = 0; j < wo; j++, o++)
                 {
                     // The definition: scan the window row by row, a strictly larger value or a NaN takes over.
-                    int best = (plane * 63) + (2 * i * 9) + (2 * j);
-                    foreach (int at in new[] { best, best + 1, best + 9, best + 10 })
+                    int best = (plane * 7 * width) + (2 * i * width) + (2 * j);
+                    foreach (int at in new[] { best, best + 1, best + width, best + width + 1 })
                         if (x.Data[at] > x.Data[best] || float.IsNaN(x.Data[at])) best = at;
                     Assert.Equal(best, cache.Argmax[o]);
                     Assert.Equal(BitConverter.SingleToInt32Bits(x.Data[best]), BitConverter.SingleToInt32Bits(y.Data[o]));
                 }
+    }
+
+    [Fact]
+    public void Max_pool_backward_routes_by_argmax_also_across_planes()
+    {
+        // Forward's argmax stays in each output's own plane (the fast, plane-by-plane path); a made-up one may point
+        // anywhere in dx (the general path). Both add each dout at its position.
+        var dout = NDArray.From(new float[] { 1, 2, 3, 4, 5, 6, 7, 8 }, 2, 2, 1, 2);
+        var dx = NDArray.Full<float>(float.NaN, 2, 2, 2, 2);
+        int[] own = [0, 3, 4, 6, 9, 10, 15, 12];
+        MaxPool2d.BackwardInto(dout, own, dx);
+        var expected = new float[16];
+        for (int o = 0; o < 8; o++) expected[own[o]] += o + 1;
+        Assert.Equal(expected, dx.Data);
+        int[] across = [15, 15, 0, 0, 4, 1, 2, 3];
+        MaxPool2d.BackwardInto(dout, across, dx);
+        Array.Clear(expected);
+        for (int o = 0; o < 8; o++) expected[across[o]] += o + 1;
+        Assert.Equal(expected, dx.Data);
     }
 
     [Fact]

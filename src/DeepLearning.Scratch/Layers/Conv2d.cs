@@ -88,10 +88,10 @@ public static class Conv2d
         var g = Geometry.Of(x, w, b, stride ?? 1, padding);
         CheckShape(y, g.N, g.F, g.Ho, g.Wo, nameof(y), "the convolution's output");
         // The images are independent, so large batches are shared among the cores (each with its own columns).
-        Workers.For(g.N, ImagesPerChunk, Worthwhile(g), new ForwardImages<T>(x, w, b, y, g));
+        Workers.For(g.N, ImagesPerChunk, Worthwhile(g), new ForwardImages<T>(x, w, b, y, g, Conv2dChannels.Workspace.NextCall()));
     }
 
-    private readonly struct ForwardImages<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, NDArray<T> y, Geometry g) : IWorkRange
+    private readonly struct ForwardImages<T>(NDArray<T> x, NDArray<T> w, NDArray<T>? b, NDArray<T> y, Geometry g, long call) : IWorkRange
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int first, int end, int worker)
@@ -100,6 +100,11 @@ public static class Conv2d
             if (Conv2dDirect.Applies<T>(g))
             {
                 RunDirect(first, end, image, outImage);
+                return;
+            }
+            if (Conv2dChannels.Applies<T>(g))
+            {
+                RunChannels(first, end, image, outImage);
                 return;
             }
             var cols = Workspace<T>.Columns(g.Ckk * g.P); // reused for every image
@@ -121,6 +126,18 @@ public static class Conv2d
             fixed (T* px = x.Data, pw = w.Data, py = y.Data, pb = b?.Data)
                 for (int n = first; n < end; n++)
                     Conv2dDirect.ForwardImage((float*)px + (n * image), (float*)pw, (float*)pb, (float*)py + (n * outImage), g, ws);
+        }
+
+        // A small multi-channel layer: straight from the padded image, sums in registers (Conv2dChannels says why).
+        private unsafe void RunChannels(int first, int end, int image, int outImage)
+        {
+            var ws = Conv2dChannels.Workspace.For(g);
+            fixed (T* px = x.Data, pw = w.Data, py = y.Data, pb = b?.Data)
+            {
+                ws.Pack(call, g, (float*)pw);
+                for (int n = first; n < end; n++)
+                    Conv2dChannels.ForwardImage((float*)px + (n * image), (float*)pb, (float*)py + (n * outImage), g, ws);
+            }
         }
     }
 
@@ -159,13 +176,14 @@ public static class Conv2d
             dw.Span.Clear();
             db?.Span.Clear();
         }
-        dx?.Span.Clear(); // col2im adds into it
+        if (!Conv2dChannels.Applies<T>(g)) dx?.Span.Clear(); // col2im adds into it (the direct kernels write every value)
 
         // Images are shared among the cores as in the forward pass. dw and db sum over images, so each extra worker
         // sums into its own partial (the caller's reused buffers), and the partials are added once all are done.
         int length = dw.Length + g.F;
         T[][] partials = Workspace<T>.Partials(Workers.Count, length);
-        int workers = Workers.For(g.N, ImagesPerChunk, Worthwhile(g), new BackwardImages<T>(dout, x, w, dx, dw, db, partials, g));
+        int workers = Workers.For(g.N, ImagesPerChunk, Worthwhile(g),
+            new BackwardImages<T>(dout, x, w, dx, dw, db, partials, g, Conv2dChannels.Workspace.NextCall()));
         for (int k = 1; k < workers; k++)
         {
             TensorPrimitives.Add(dw.Span, partials[k].AsSpan(0, dw.Length), dw.Span);
@@ -174,7 +192,7 @@ public static class Conv2d
     }
 
     private readonly struct BackwardImages<T>(NDArray<T> dout, NDArray<T> x, NDArray<T> w, NDArray<T>? dx, NDArray<T> dw, NDArray<T>? db,
-        T[][] partials, Geometry g) : IWorkRange
+        T[][] partials, Geometry g, long call) : IWorkRange
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public void Run(int first, int end, int worker)
@@ -185,6 +203,11 @@ public static class Conv2d
             if (dx is null && Conv2dDirect.Applies<T>(g))
             {
                 RunDirect(first, end, image, outImage, dwSum, dbSum);
+                return;
+            }
+            if (Conv2dChannels.Applies<T>(g))
+            {
+                RunChannels(first, end, image, outImage, dwSum, dbSum);
                 return;
             }
             // The columns are recomputed rather than cached: they are up to kH·kW times larger than x.
@@ -216,9 +239,27 @@ public static class Conv2d
                     Conv2dDirect.AccumulateWeightGradient((float*)px + (n * image), (float*)pd + (n * outImage), g, ws);
                     if (db is not null)
                         for (int f = 0; f < g.F; f++)
-                            dbSum[f] += TensorPrimitives.Sum<T>(dout.Data.AsSpan((n * outImage) + (f * g.P), g.P));
+                            dbSum[f] += T.CreateTruncating(Conv2dChannels.Sum((float*)pd + (n * outImage) + (f * g.P), g.P));
                 }
             Conv2dDirect.ReduceInto(MemoryMarshal.Cast<T, float>(dwSum), g, ws);
+        }
+
+        // A small multi-channel layer: ∂L/∂w and ∂L/∂x straight from the padded image and dout (Conv2dChannels).
+        private unsafe void RunChannels(int first, int end, int image, int outImage, Span<T> dwSum, Span<T> dbSum)
+        {
+            var ws = Conv2dChannels.Workspace.For(g);
+            fixed (T* px = x.Data, pd = dout.Data, pw = w.Data, pdx = dx?.Data)
+            {
+                ws.Pack(call, g, (float*)pw);
+                for (int n = first; n < end; n++)
+                {
+                    Conv2dChannels.BackwardImage((float*)px + (n * image), (float*)pd + (n * outImage), pdx == null ? null : (float*)pdx + (n * image), g, ws);
+                    if (db is not null)
+                        for (int f = 0; f < g.F; f++)
+                            dbSum[f] += T.CreateTruncating(Conv2dChannels.Sum((float*)pd + (n * outImage) + (f * g.P), g.P));
+                }
+            }
+            Conv2dChannels.ReduceInto(MemoryMarshal.Cast<T, float>(dwSum), g, ws);
         }
     }
 

@@ -12,6 +12,10 @@ namespace DeepLearning.Scratch;
 /// (a correlation of dout with the shifted image), summed into per-tap vectors and reduced once per chunk of images.
 /// The im2col path stays the reference (the tests turn this one off and compare) and handles every other shape.
 /// </summary>
+/// <remarks>
+/// The kernels are compiled fully optimized from the first call (AggressiveOptimization): a step calls each only a
+/// few hundred times, and until tiering reaches its optimized code they run mostly as unoptimized code.
+/// </remarks>
 internal static unsafe class Conv2dDirect
 {
     private const int Lanes = 16;      // floats per Vector512
@@ -31,12 +35,13 @@ internal static unsafe class Conv2dDirect
     private static int PaddedRows(in Conv2d.Geometry g) => g.H + (2 * g.PH);
 
     /// <summary>y[n] (all F planes) = conv(x[n], w) + b for one image; x and y point at that image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardImage(float* x, float* w, float* b, float* y, in Conv2d.Geometry g, Workspace ws)
     {
         int rs = RowStride(g), ho = g.Ho, wo = g.Wo, taps = g.KH * g.KW;
         float* xp = ws.Padded(g, x);
         float* wg = ws.Weights;                 // one group's weights, [tap][Group], zeros for missing filters
-        float* row = ws.Row;                    // a full 32-wide output row before the first Wo values are kept
+        float* row = ws.Row;                    // six full 32-wide output rows before the first Wo values are kept
         for (int f0 = 0; f0 < g.F; f0 += Group)
         {
             int fs = Math.Min(Group, g.F - f0);
@@ -69,17 +74,24 @@ internal static unsafe class Conv2dDirect
                         a50 = Vector512.FusedMultiplyAdd(c, v0, a50); a51 = Vector512.FusedMultiplyAdd(c, v1, a51);
                     }
                 }
-                Keep(a00, a01, 0); Keep(a10, a11, 1); Keep(a20, a21, 2);
-                Keep(a30, a31, 3); Keep(a40, a41, 4); Keep(a50, a51, 5);
-
-                void Keep(Vector512<float> lo, Vector512<float> hi, int f)
+                // All twelve go to memory before any is copied out: a call (the copy) while other sums are still
+                // needed would make the JIT keep every sum on the stack throughout the loop above.
+                a00.Store(row); a01.Store(row + Lanes); a10.Store(row + (2 * Lanes)); a11.Store(row + (3 * Lanes));
+                a20.Store(row + (4 * Lanes)); a21.Store(row + (5 * Lanes)); a30.Store(row + (6 * Lanes)); a31.Store(row + (7 * Lanes));
+                a40.Store(row + (8 * Lanes)); a41.Store(row + (9 * Lanes)); a50.Store(row + (10 * Lanes)); a51.Store(row + (11 * Lanes));
+                for (int f = 0; f < fs; f++)
                 {
-                    if (f >= fs) return;
                     float bias = b == null ? 0 : b[f0 + f];
+                    float* from = row + (f * 2 * Lanes), to = y + ((((f0 + f) * ho) + i) * wo);
+                    if (wo < Lanes)
+                    {
+                        for (int j = 0; j < wo; j++) to[j] = from[j] + bias;
+                        continue;
+                    }
+                    // Two vectors, the second ending at Wo (overlapping the first when Wo < 32): no per-value loop.
                     var add = Vector512.Create(bias);
-                    Vector512.Store(lo + add, row);
-                    Vector512.Store(hi + add, row + Lanes);
-                    Buffer.MemoryCopy(row, y + ((((f0 + f) * ho) + i) * wo), wo * sizeof(float), wo * sizeof(float));
+                    (Vector512.Load(from) + add).Store(to);
+                    (Vector512.Load(from + wo - Lanes) + add).Store(to + wo - Lanes);
                 }
             }
         }
@@ -89,33 +101,86 @@ internal static unsafe class Conv2dDirect
     /// Adds ∂L/∂w of one image to the per-tap vector sums in <paramref name="ws"/> (<see cref="Workspace.Sums"/>,
     /// [F][tap] vectors of 32 partial sums); <see cref="ReduceInto"/> folds them into dw.
     /// </summary>
+    /// <remarks>
+    /// Two filters × five taps of one kernel row at a time, summed in 20 registers over every output row: each row
+    /// costs 4 dout loads and 10 image loads for 20 FMAs, and the sums touch memory once per block, not once per row.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AccumulateWeightGradient(float* x, float* dout, in Conv2d.Geometry g, Workspace ws)
     {
-        int rs = RowStride(g), ho = g.Ho, wo = g.Wo, taps = g.KH * g.KW;
+        const int ds = 2 * Lanes;               // row stride of the copied dout: zero past Wo, so those lanes add nothing
+        int rs = RowStride(g), ho = g.Ho, wo = g.Wo, kh = g.KH, kw = g.KW, taps = kh * kw, filters = g.F;
         float* xp = ws.Padded(g, x);
-        float* d = ws.Row;                      // one dout row, zero past Wo so the padded lanes add nothing
-        for (int j = wo; j < 2 * Lanes; j++) d[j] = 0;
+        float* dp = ws.Douts;
+        for (int r = 0; r < filters * ho; r++)
+            Conv2dChannels.CopyRow(dout + (r * wo), dp + (r * ds), wo);
         float* sums = ws.Sums;
-        for (int f = 0; f < g.F; f++)
-            for (int i = 0; i < ho; i++)
-            {
-                Buffer.MemoryCopy(dout + (((f * ho) + i) * wo), d, wo * sizeof(float), wo * sizeof(float));
-                var d0 = Vector512.Load(d);
-                var d1 = Vector512.Load(d + Lanes);
-                float* s = sums + (f * taps * 2 * Lanes);
-                for (int p = 0; p < g.KH; p++)
+        for (int f = 0; f < filters; f += 2)
+        {
+            bool pair = f + 1 < filters;        // an odd last filter computes a second copy of itself, not stored
+            float* da = dp + (f * ho * ds), db = pair ? da + (ho * ds) : da;
+            for (int p = 0; p < kh; p++)
+                for (int q0 = 0; q0 < kw; q0 += 5)
                 {
-                    float* src = xp + ((i + p) * rs);
-                    for (int q = 0; q < g.KW; q++, s += 2 * Lanes)
+                    // Taps past the kernel's last column (a partial block) read the next values of the row: dropped.
+                    Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
+                    Vector512<float> a30 = default, a31 = default, a40 = default, a41 = default;
+                    Vector512<float> b00 = default, b01 = default, b10 = default, b11 = default, b20 = default, b21 = default;
+                    Vector512<float> b30 = default, b31 = default, b40 = default, b41 = default;
+                    float* src = xp + (p * rs) + q0, pa = da, pb = db;
+                    for (int i = 0; i < ho; i++, src += rs, pa += ds, pb += ds)
                     {
-                        Vector512.Store(Vector512.FusedMultiplyAdd(d0, Vector512.Load(src + q), Vector512.Load(s)), s);
-                        Vector512.Store(Vector512.FusedMultiplyAdd(d1, Vector512.Load(src + q + Lanes), Vector512.Load(s + Lanes)), s + Lanes);
+                        var da0 = Vector512.Load(pa);
+                        var da1 = Vector512.Load(pa + Lanes);
+                        var db0 = Vector512.Load(pb);
+                        var db1 = Vector512.Load(pb + Lanes);
+                        var x0 = Vector512.Load(src);
+                        var x1 = Vector512.Load(src + Lanes);
+                        a00 = Vector512.FusedMultiplyAdd(da0, x0, a00); a01 = Vector512.FusedMultiplyAdd(da1, x1, a01);
+                        b00 = Vector512.FusedMultiplyAdd(db0, x0, b00); b01 = Vector512.FusedMultiplyAdd(db1, x1, b01);
+                        x0 = Vector512.Load(src + 1);
+                        x1 = Vector512.Load(src + 1 + Lanes);
+                        a10 = Vector512.FusedMultiplyAdd(da0, x0, a10); a11 = Vector512.FusedMultiplyAdd(da1, x1, a11);
+                        b10 = Vector512.FusedMultiplyAdd(db0, x0, b10); b11 = Vector512.FusedMultiplyAdd(db1, x1, b11);
+                        x0 = Vector512.Load(src + 2);
+                        x1 = Vector512.Load(src + 2 + Lanes);
+                        a20 = Vector512.FusedMultiplyAdd(da0, x0, a20); a21 = Vector512.FusedMultiplyAdd(da1, x1, a21);
+                        b20 = Vector512.FusedMultiplyAdd(db0, x0, b20); b21 = Vector512.FusedMultiplyAdd(db1, x1, b21);
+                        x0 = Vector512.Load(src + 3);
+                        x1 = Vector512.Load(src + 3 + Lanes);
+                        a30 = Vector512.FusedMultiplyAdd(da0, x0, a30); a31 = Vector512.FusedMultiplyAdd(da1, x1, a31);
+                        b30 = Vector512.FusedMultiplyAdd(db0, x0, b30); b31 = Vector512.FusedMultiplyAdd(db1, x1, b31);
+                        x0 = Vector512.Load(src + 4);
+                        x1 = Vector512.Load(src + 4 + Lanes);
+                        a40 = Vector512.FusedMultiplyAdd(da0, x0, a40); a41 = Vector512.FusedMultiplyAdd(da1, x1, a41);
+                        b40 = Vector512.FusedMultiplyAdd(db0, x0, b40); b41 = Vector512.FusedMultiplyAdd(db1, x1, b41);
                     }
+                    int nq = Math.Min(5, kw - q0);
+                    float* sa = sums + ((((f * taps) + (p * kw)) + q0) * ds), sb = sa + (taps * ds);
+                    Add(sa, a00, a01);
+                    if (nq > 1) Add(sa + ds, a10, a11);
+                    if (nq > 2) Add(sa + (2 * ds), a20, a21);
+                    if (nq > 3) Add(sa + (3 * ds), a30, a31);
+                    if (nq > 4) Add(sa + (4 * ds), a40, a41);
+                    if (!pair) continue;
+                    Add(sb, b00, b01);
+                    if (nq > 1) Add(sb + ds, b10, b11);
+                    if (nq > 2) Add(sb + (2 * ds), b20, b21);
+                    if (nq > 3) Add(sb + (3 * ds), b30, b31);
+                    if (nq > 4) Add(sb + (4 * ds), b40, b41);
                 }
-            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(float* s, Vector512<float> lo, Vector512<float> hi)
+    {
+        (Vector512.Load(s) + lo).Store(s);
+        (Vector512.Load(s + Lanes) + hi).Store(s + Lanes);
     }
 
     /// <summary>dw[f, 0, p, q] += the sum of the per-tap vectors, then clears them for the next chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReduceInto(Span<float> dw, in Conv2d.Geometry g, Workspace ws)
     {
         int taps = g.KH * g.KW;
@@ -135,7 +200,7 @@ internal static unsafe class Conv2dDirect
 
         private float[] storage = [];
         private float* aligned;
-        private int padded, sums, weights;
+        private int padded, sums, weights, douts;
         private Conv2d.Geometry last;
 
         public static Workspace For(in Conv2d.Geometry g)
@@ -147,16 +212,19 @@ internal static unsafe class Conv2dDirect
 
         public float* Weights => aligned + padded;
 
-        public float* Row => aligned + padded + weights;
+        public float* Row => aligned + padded + weights;   // 2 × Group vectors: one group's output rows
 
-        public float* Sums => aligned + padded + weights + (2 * Lanes);
+        public float* Douts => Row + (2 * Group * Lanes);   // one image's dout, rows of 32 (zeros past Wo)
+
+        public float* Sums => Douts + douts;
 
         // The image, zero-padded: the border stays zero (written once per size), only the interior is copied.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public float* Padded(in Conv2d.Geometry g, float* x)
         {
             int rs = RowStride(g);
             for (int h = 0; h < g.H; h++)
-                Buffer.MemoryCopy(x + (h * g.W), aligned + ((g.PH + h) * rs) + g.PW, g.W * sizeof(float), g.W * sizeof(float));
+                Conv2dChannels.CopyRow(x + (h * g.W), aligned + ((g.PH + h) * rs) + g.PW, g.W);
             return aligned;
         }
 
@@ -164,18 +232,22 @@ internal static unsafe class Conv2dDirect
         {
             // Rows past the last padded one: the loads of the last row's taps may read one vector beyond it.
             int p = RoundUp((PaddedRows(g) + 1) * RowStride(g), Lanes), wgt = RoundUp(g.KH * g.KW * Group, Lanes);
-            int s = g.F * g.KH * g.KW * 2 * Lanes;
-            // The padding border must be zero: a different image geometry may have written there.
-            bool sameLayout = g with { N = 0, F = 0 } == last with { N = 0, F = 0 };
+            int s = g.F * g.KH * g.KW * 2 * Lanes, d = g.F * g.Ho * 2 * Lanes;
+            // The padding border and the lanes past Wo must be zero: a different geometry may have written there.
+            bool sameLayout = g with { N = 0 } == last with { N = 0 };
             last = g;
-            if (p == padded && wgt == weights && s <= sums)
+            if (p == padded && wgt == weights && s <= sums && d <= douts)
             {
-                if (!sameLayout) new Span<float>(aligned, padded).Clear();
+                if (!sameLayout)
+                {
+                    new Span<float>(aligned, padded).Clear();
+                    new Span<float>(Douts, douts).Clear();
+                }
                 return;
             }
-            sums = Math.Max(s, sums);
+            (sums, douts) = (Math.Max(s, sums), Math.Max(d, douts));
             (padded, weights) = (p, wgt);
-            storage = GC.AllocateArray<float>(padded + weights + (2 * Lanes) + sums + Lanes, pinned: true);   // zeroed
+            storage = GC.AllocateArray<float>(padded + weights + (2 * Group * Lanes) + douts + sums + Lanes, pinned: true);   // zeroed
             aligned = (float*)(((nint)Unsafe.AsPointer(ref storage[0]) + 63) & ~(nint)63);
         }
 

@@ -1,4 +1,8 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DeepLearning.Scratch;
 
@@ -43,7 +47,7 @@ public static class MaxPool2d
         if (argmax.Length != y.Length)
             throw new ArgumentException($"argmax has {argmax.Length} entries but y has {y.Length} values; it needs one per output.", nameof(argmax));
         // The planes are independent, so large inputs are shared among the cores.
-        bool worthwhile = (long)y.Length * g.Kernel.H * g.Kernel.W >= 1L << 18;
+        bool worthwhile = (long)y.Length * g.Kernel.H * g.Kernel.W >= 1L << 16;
         Workers.For(g.N * g.C, 16, worthwhile, new MaxPlanes<T>(x.Data, y.Data, argmax, g));
     }
 
@@ -86,6 +90,11 @@ public static class MaxPool2d
         // bookkeeping: the same four candidates in the same scan order, the same tie and NaN rules.
         private void Run2x2(int first, int end, int ho, int wo)
         {
+            if (typeof(T) == typeof(float) && Sse41.IsSupported && wo >= 4)
+            {
+                Run2x2Float(MemoryMarshal.Cast<T, float>(xs.AsSpan()), MemoryMarshal.Cast<T, float>(ys.AsSpan()), first, end, ho, wo);
+                return;
+            }
             int w = g.W;
             for (int plane = first; plane < end; plane++)
             {
@@ -112,6 +121,59 @@ public static class MaxPool2d
                 }
             }
         }
+
+        // Run2x2 for float, four windows at a time: the even and odd columns of the two rows are split into four
+        // vectors and compared in the same order with the same rules (strict '>', NaN wins) — one comparison per
+        // candidate for four outputs instead of a branch-free scalar sequence per output. The last block of a row
+        // overlaps the one before when Wo is not a multiple of four (those outputs are simply written twice).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Run2x2Float(ReadOnlySpan<float> x, Span<float> y, int first, int end, int ho, int wo)
+        {
+            int w = g.W;
+            // Every read lies within the plane's rows 2i, 2i + 1 and columns < 2·Wo ≤ W; checked once here.
+            if (x.Length < end * g.H * w || y.Length < end * ho * wo || argmax.Length < end * ho * wo)
+                throw new InvalidOperationException("Pooling buffers are smaller than the geometry says.");
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            ref float yr = ref MemoryMarshal.GetReference(y);
+            ref int ar = ref MemoryMarshal.GetArrayDataReference(argmax);
+            var lanes = Vector128.Create(0, 2, 4, 6);
+            Vector128<int> one = Vector128.Create(1), down = Vector128.Create(w), diagonal = Vector128.Create(w + 1);
+            for (int plane = first; plane < end; plane++)
+            {
+                int offset = plane * g.H * w, o = plane * ho * wo;
+                for (int i = 0; i < ho; i++, o += wo)
+                {
+                    int top = offset + (2 * i * w);
+                    for (int j0 = 0; ; j0 += 4)
+                    {
+                        if (j0 > wo - 4) j0 = wo - 4;
+                        int at0 = top + (2 * j0);
+                        var t0 = Vector128.LoadUnsafe(ref xr, (nuint)at0);
+                        var t1 = Vector128.LoadUnsafe(ref xr, (nuint)(at0 + 4));
+                        var b0 = Vector128.LoadUnsafe(ref xr, (nuint)(at0 + w));
+                        var b1 = Vector128.LoadUnsafe(ref xr, (nuint)(at0 + w + 4));
+                        Vector128<float> best = Sse.Shuffle(t0, t1, 0b10_00_10_00), v;
+                        Vector128<int> at = Vector128<int>.Zero;
+                        v = Sse.Shuffle(t0, t1, 0b11_01_11_01);
+                        var take = Sse.CompareGreaterThan(v, best) | Sse.CompareUnordered(v, v);
+                        best = Sse41.BlendVariable(best, v, take);
+                        at = Sse41.BlendVariable(at, one, take.AsInt32());
+                        v = Sse.Shuffle(b0, b1, 0b10_00_10_00);
+                        take = Sse.CompareGreaterThan(v, best) | Sse.CompareUnordered(v, v);
+                        best = Sse41.BlendVariable(best, v, take);
+                        at = Sse41.BlendVariable(at, down, take.AsInt32());
+                        v = Sse.Shuffle(b0, b1, 0b11_01_11_01);
+                        take = Sse.CompareGreaterThan(v, best) | Sse.CompareUnordered(v, v);
+                        best = Sse41.BlendVariable(best, v, take);
+                        at = Sse41.BlendVariable(at, diagonal, take.AsInt32());
+                        // The selected value is the value at the winning index (what the scalar path reads back).
+                        best.StoreUnsafe(ref yr, (nuint)(o + j0));
+                        (at + lanes + Vector128.Create(at0)).StoreUnsafe(ref ar, (nuint)(o + j0));
+                        if (j0 == wo - 4) break;
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>∂L/∂x: each dout goes to the position its maximum came from (overlapping windows add up).</summary>
@@ -134,6 +196,15 @@ public static class MaxPool2d
         ArgumentNullException.ThrowIfNull(dx);
         if (argmax.Length != dout.Length)
             throw new ArgumentException($"dout has shape {Shapes.Format(dout.Shape)} ({dout.Length} values) but argmax has {argmax.Length} entries.", nameof(dout));
+        // The usual case: [N, C, …] pooled plane by plane, every position inside its own plane of dx. Then the planes
+        // are independent (cleared and filled one at a time, while they sit in the cache, and shared among the cores).
+        if (dout.Rank == 4 && dx.Rank == 4 && dout.Shape[0] == dx.Shape[0] && dout.Shape[1] == dx.Shape[1]
+            && dout.Length > 0 && InOwnPlanes(argmax, dout.Shape[2] * dout.Shape[3], dx.Shape[2] * dx.Shape[3]))
+        {
+            int planes = dout.Shape[0] * dout.Shape[1];
+            Workers.For(planes, 32, dx.Length >= 1 << 18, new BackwardPlanes<T>(dout.Data, argmax, dx.Data, dout.Length / planes, dx.Length / planes));
+            return;
+        }
         // Every position must lie inside dx: an argmax from another (larger) pooling would write out of bounds.
         for (int o = 0; o < argmax.Length; o++)
             if ((uint)argmax[o] >= (uint)dx.Length)
@@ -142,6 +213,39 @@ public static class MaxPool2d
         dx.Span.Clear();
         T[] d = dout.Data, g = dx.Data;
         for (int o = 0; o < d.Length; o++) g[argmax[o]] += d[o];
+    }
+
+    // True when argmax[o] lies in plane o / outPlane of an input with planes of inPlane values. Vectorised: this
+    // check runs over every output before anything is written, on one core.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool InOwnPlanes(int[] argmax, int outPlane, int inPlane)
+    {
+        if (outPlane == 0) return false;
+        var limit = Vector256.Create((uint)inPlane);
+        for (int o = 0, lo = 0; o < argmax.Length; lo += inPlane)
+        {
+            int end = o + outPlane;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var low = Vector256.Create(lo);
+                for (; o <= end - Vector256<int>.Count; o += Vector256<int>.Count)
+                    if (Vector256.GreaterThanOrEqualAny((Vector256.LoadUnsafe(ref argmax[o]) - low).AsUInt32(), limit)) return false;
+            }
+            for (; o < end; o++)
+                if ((uint)(argmax[o] - lo) >= (uint)inPlane) return false;
+        }
+        return true;
+    }
+
+    private readonly struct BackwardPlanes<T>(T[] dout, int[] argmax, T[] dx, int outPlane, int inPlane) : IWorkRange
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run(int first, int end, int worker)
+        {
+            dx.AsSpan(first * inPlane, (end - first) * inPlane).Clear();
+            for (int o = first * outPlane; o < end * outPlane; o++) dx[argmax[o]] += dout[o];
+        }
     }
 }
 
