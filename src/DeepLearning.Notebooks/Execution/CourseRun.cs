@@ -49,7 +49,7 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
                           $"{(options.Solutions ? "exercise solutions filled in" : "exercises as learners get them")}" +
                           $"{(jupyter ? "" : $"; {Parallelism(jobs, ahead)}")})");
         var output = new OrderedConsole(console, paths.Count);
-        var outcome = await new NotebookScheduler(jobs, ahead).RunAsync(paths.Count, Start, Finished, cancel);
+        var outcome = await new NotebookScheduler(jobs, ahead).RunAsync(paths.Count, Start, Finished, cancel, output.Open);
 
         var reports = new List<NotebookReport>();
         for (int i = 0; i < paths.Count; i++)
@@ -59,7 +59,8 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
                 reports.Add(report);
                 continue;
             }
-            // Not run: drop what its worker, started ahead, wrote before it was stopped.
+            // Not run: nothing it wrote shows (a worker started ahead, or stopped after an earlier notebook stopped the
+            // run), and its executed notebook goes.
             output.Discard(i);
             File.Delete(Path.Combine(executedDir, Path.GetFileName(paths[i])));
             reports.Add(NotRun(Path.GetFullPath(paths[i]), outcome.Stop ?? "not run: the run was interrupted"));

@@ -45,11 +45,13 @@ internal sealed class NotebookScheduler
     /// <param name="start">Creates notebook i's worker (called in index order, at most once per index).</param>
     /// <param name="finished">Called once per notebook that ran, in the order they finish, one at a time.</param>
     /// <param name="cancel">Interrupts the run: running workers are stopped, started ones disposed unrun.</param>
-    public async Task<Outcome> RunAsync(int count, Func<int, INotebookWorker> start, Finished finished, CancellationToken cancel)
+    /// <param name="running">Called when notebook i's turn comes, just before its worker runs it.</param>
+    public async Task<Outcome> RunAsync(int count, Func<int, INotebookWorker> start, Finished finished, CancellationToken cancel,
+        Action<int>? running = null)
     {
         var reports = new NotebookReport?[count];
         var waiting = new Queue<(int Index, INotebookWorker Worker)>();
-        var running = new Dictionary<Task<NotebookReport>, (int Index, INotebookWorker Worker, CancellationTokenSource Stop)>();
+        var runs = new Dictionary<Task<NotebookReport>, (int Index, INotebookWorker Worker, CancellationTokenSource Stop)>();
         int next = 0, stopAt = int.MaxValue;
         string? stop = null;
         // Completes (cancelled) on an interrupt, so that waiting workers are disposed at once, not after a notebook.
@@ -60,11 +62,12 @@ internal sealed class NotebookScheduler
             {
                 if (stop is null && !cancel.IsCancellationRequested)
                 {
-                    while (running.Count < _jobs && (waiting.Count > 0 || next < count))
+                    while (runs.Count < _jobs && (waiting.Count > 0 || next < count))
                     {
                         var (index, worker) = waiting.Count > 0 ? waiting.Dequeue() : (next, start(next++));
                         var stopOne = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-                        running.Add(worker.RunAsync(stopOne.Token), (index, worker, stopOne));
+                        running?.Invoke(index);
+                        runs.Add(worker.RunAsync(stopOne.Token), (index, worker, stopOne));
                     }
                     while (waiting.Count < _ahead && next < count)
                     {
@@ -76,17 +79,17 @@ internal sealed class NotebookScheduler
                 {
                     while (waiting.Count > 0) await waiting.Dequeue().Worker.DisposeAsync();
                 }
-                if (running.Count == 0) break;
+                if (runs.Count == 0) break;
 
-                IEnumerable<Task> watched = running.Keys;
+                IEnumerable<Task> watched = runs.Keys;
                 var done = await Task.WhenAny(interrupt is null ? watched : watched.Append(interrupt));
                 if (done is not Task<NotebookReport> finishedTask)
                 {
                     interrupt = null;   // seen; the running workers stop through their own (linked) tokens
                     continue;
                 }
-                var (i, w, s) = running[finishedTask];
-                running.Remove(finishedTask);
+                var (i, w, s) = runs[finishedTask];
+                runs.Remove(finishedTask);
                 var report = await finishedTask;
                 await w.DisposeAsync();
                 s.Dispose();
@@ -98,7 +101,7 @@ internal sealed class NotebookScheduler
                 {
                     (stop, stopAt) = (why, i);
                     for (int j = i + 1; j < count; j++) reports[j] = null;
-                    foreach (var other in running.Values.Where(r => r.Index > i)) await other.Stop.CancelAsync();
+                    foreach (var other in runs.Values.Where(r => r.Index > i)) await other.Stop.CancelAsync();
                 }
             }
         }
@@ -106,7 +109,7 @@ internal sealed class NotebookScheduler
         {
             // Whatever ends the loop (an exception included), no worker outlives it.
             while (waiting.Count > 0) await waiting.Dequeue().Worker.DisposeAsync();
-            foreach (var (task, (_, worker, stopOne)) in running)
+            foreach (var (task, (_, worker, stopOne)) in runs)
             {
                 await stopOne.CancelAsync();
                 try { await task; }

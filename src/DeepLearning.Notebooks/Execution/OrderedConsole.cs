@@ -5,19 +5,30 @@ namespace DeepLearning.Notebooks.Execution;
 /// <summary>
 /// The console of a run whose notebooks overlap: each notebook writes to its own <see cref="Slot"/>, and the lines
 /// reach the console in course order — the first unfinished notebook's live, a later one's held until every earlier
-/// notebook has finished — so the output reads as if the notebooks had run one after another.
+/// notebook has finished — so the output reads as if the notebooks had run one after another. A notebook's lines
+/// show only once it is <see cref="Open"/> (its turn came): a worker started ahead and stopped unrun shows nothing.
 /// </summary>
 internal sealed class OrderedConsole(TextWriter console, int count)
 {
     private readonly List<string>?[] _held = new List<string>?[count];
-    private readonly bool[] _closed = new bool[count];
+    private readonly bool[] _closed = new bool[count], _open = new bool[count];
     private readonly Lock _gate = new();
     private int _head;
 
     /// <summary>Notebook <paramref name="index"/>'s writer; whole lines are what count (thread-safe).</summary>
     public TextWriter Slot(int index) => new SlotWriter(this, index);
 
-    /// <summary>Notebook <paramref name="index"/> has written its last line: the next one's held lines follow.</summary>
+    /// <summary>Notebook <paramref name="index"/> runs: its lines may show (once every earlier notebook is closed).</summary>
+    public void Open(int index)
+    {
+        lock (_gate)
+        {
+            _open[index] = true;
+            if (index == _head) Release(index);
+        }
+    }
+
+    /// <summary>Notebook <paramref name="index"/> has written its last line (or never runs): the next one's lines follow.</summary>
     public void Close(int index)
     {
         lock (_gate)
@@ -26,13 +37,15 @@ internal sealed class OrderedConsole(TextWriter console, int count)
             while (_head < count && _closed[_head])
             {
                 _head++;
-                if (_head < count && _held[_head] is { } lines)
-                {
-                    foreach (string line in lines) console.WriteLine(line);
-                    _held[_head] = null;
-                }
+                if (_head < count && _open[_head]) Release(_head);
             }
         }
+    }
+
+    private void Release(int index)
+    {
+        foreach (string line in _held[index] ?? []) console.WriteLine(line);
+        _held[index] = null;
     }
 
     /// <summary>Drops what notebook <paramref name="index"/> wrote and has not been shown (it did not run after all).</summary>
@@ -45,7 +58,7 @@ internal sealed class OrderedConsole(TextWriter console, int count)
     {
         lock (_gate)
         {
-            if (index <= _head) console.WriteLine(line);
+            if (index < _head || (index == _head && _open[index])) console.WriteLine(line);
             else (_held[index] ??= []).Add(line);
         }
     }

@@ -78,6 +78,9 @@ internal sealed class WorkerProcess : INotebookWorker
     private readonly Task<long> _watch;
     private bool _disposed;
 
+    /// <summary>Completes when the worker's kernel is ready for its first cell, or when it exited before that.</summary>
+    internal Task Ready => _started.Task;
+
     private WorkerProcess(NotebookJob job, TimeSpan limit, TextWriter console, ProcessStartInfo start)
     {
         (_job, _limit) = (job, limit);
