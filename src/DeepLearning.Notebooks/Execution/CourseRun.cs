@@ -117,7 +117,7 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
         return run.Passed && book.Problems.Count == 0 ? 0 : 1;
     }
 
-    /// <summary>"2 notebooks at once, each next worker started ahead", as the run's first line and summary say it.</summary>
+    /// <summary>"2 notebooks at once, the next notebook's worker started ahead", as the run's first line and summary say it.</summary>
     internal static string Parallelism(int jobs, int ahead) =>
         (jobs == 1 ? "one notebook at a time" : $"{jobs} notebooks at once") +
         (ahead > 0 ? ", the next notebook's worker started ahead" : "");
