@@ -4,6 +4,8 @@
 # ship an older libstdc++, so there libtorch cannot load. Where the user is root, the entry point re-runs itself in a
 # Debian 13 root made once with Debian's debootstrap (outside the checkout, reused afterwards) with the .NET SDK, the
 # NuGet cache and the checkout bind-mounted at the same paths; nothing in the checkout or the packages is changed.
+# NUGET_PACKAGES (and NUGET_HTTP_CACHE_PATH, NUGET_SCRATCH, NUGET_PLUGINS_CACHE_PATH where set) are honoured: passed
+# into the root and their folders mounted there, so e.g. `NUGET_PACKAGES=/var/tmp/x notebooks/run` restores into /var/tmp/x.
 #
 #   libtorch_host_ok                   0 if this host (or the root we are already in) can load libtorch
 #   libtorch_host_reason               one line: what is missing and what to do
@@ -75,6 +77,11 @@ _debian13_in() {
   local root=$1; shift
   local sdk; sdk=$(dirname "$(readlink -f "$(command -v dotnet)")")
   local home=${HOME:-/root} nuget=${NUGET_PACKAGES:-${HOME:-/root}/.nuget/packages}
+  # NuGet's other folders, where set (e.g. an empty HTTP cache for a cold run): made and bind-mounted like the packages.
+  local -a caches=() ; local c
+  for c in "${NUGET_HTTP_CACHE_PATH:-}" "${NUGET_SCRATCH:-}" "${NUGET_PLUGINS_CACHE_PATH:-}"; do
+    [ "${c:0:1}" = / ] && mkdir -p "$c" && caches+=("$c")
+  done
   local here; here=$(pwd -P)
   local top; top=$(git rev-parse --show-toplevel 2>/dev/null || echo "$here")
   local gitdir; gitdir=$(cd "$top" && git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
@@ -89,7 +96,7 @@ _debian13_in() {
   done
   unshare --mount --propagation private -- bash -c '
     set -e
-    root=$1 sdk=$2 home=$3 nuget=$4 top=$5 gitdir=$6 here=$7; shift 7
+    root=$1 sdk=$2 home=$3 nuget=$4 top=$5 gitdir=$6 here=$7 caches=$8; shift 8
     bind() { mkdir -p "$root$2"; mount --bind "$1" "$root$2"; }
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"; mount --make-rslave "$root/dev"
@@ -98,11 +105,14 @@ _debian13_in() {
     bind "$sdk" "$sdk"; mount -o remount,bind,ro "$root$sdk"
     bind "$home" "$home"
     [ "$nuget" = "${nuget#$home/}" ] && bind "$nuget" "$nuget"
+    while IFS= read -r c; do
+      if [ -n "$c" ] && [ "$c" = "${c#$home/}" ] && [ "$c" = "${c#$nuget/}" ]; then bind "$c" "$c"; fi
+    done <<<"$caches"
     [ "$top" = "${top#$home/}" ] && bind "$top" "$top"
     if [ -n "$gitdir" ] && [ "$gitdir" = "${gitdir#$top/}" ] && [ "$gitdir" = "${gitdir#$home/}" ]; then bind "$gitdir" "$gitdir"; fi
     ln -sf "$sdk/dotnet" "$root/usr/local/bin/dotnet" 2>/dev/null || true
     exec chroot "$root" env -i "$@"
-  ' _ "$root" "$sdk" "$home" "$nuget" "$top" "$gitdir" "$here" "${envs[@]}" sh -c 'cd "$0" && exec "$@"' "$here" "$@"
+  ' _ "$root" "$sdk" "$home" "$nuget" "$top" "$gitdir" "$here" "$(printf '%s\n' "${caches[@]}")" "${envs[@]}" sh -c 'cd "$0" && exec "$@"' "$here" "$@"
 }
 
 debian13_root_run() {

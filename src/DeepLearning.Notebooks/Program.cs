@@ -66,7 +66,8 @@ switch (command)
         return 2;
 }
 
-/// <summary>The child process that runs one notebook; its exit code is 0 (passed), 1 (failed) or 3 (timed out).</summary>
+/// <summary>The child process that runs one notebook; its exit code is 0 (passed), 1 (failed), 3 (timed out) or 4 (with
+/// <c>--wait</c>: the runner went away, or stopped the run, before or during this notebook).</summary>
 internal static class Worker
 {
     public static async Task<int> RunAsync(string[] args)
@@ -85,7 +86,7 @@ internal static class Worker
         var progress = TextWriter.Synchronized(stdout);   // cells report from the main flow, heartbeats from a timer
         try
         {
-            var report = await new NotebookExecutor(progress).RunAsync(job);
+            var report = await new NotebookExecutor(progress).RunAsync(job, args.Contains("--wait") ? () => WaitForGoAsync(progress) : null);
             progress.Flush();
             // Exit at once: a timed-out cell may still be running on another thread.
             Environment.Exit(report.Status switch { Status.Ok => 0, Status.Timeout => 3, _ => 1 });
@@ -100,5 +101,20 @@ internal static class Worker
             progress.WriteLine($"  {report.Error}");
             return 1;
         }
+    }
+
+    // Started ahead of its turn: says its kernel is up, then waits for the runner's go. From then on it watches stdin,
+    // whose other end only the runner holds: when that closes (the runner died, even by SIGKILL), the worker exits
+    // rather than run on as an orphan.
+    private static async Task WaitForGoAsync(TextWriter progress)
+    {
+        var stdin = new StreamReader(Console.OpenStandardInput());
+        progress.WriteLine(WorkerProcess.ReadyLine);
+        if (await stdin.ReadLineAsync() != WorkerProcess.GoLine) Environment.Exit(4);
+        new Thread(() =>
+        {
+            while (stdin.ReadLine() is not null) { }
+            Environment.Exit(4);
+        }) { IsBackground = true, Name = "runner watch" }.Start();
     }
 }

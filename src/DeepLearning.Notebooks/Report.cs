@@ -74,8 +74,19 @@ internal sealed record NotebookReport(
 }
 
 /// <summary>The whole run, as written to <c>report.json</c> next to the book.</summary>
-internal sealed record RunReport(DateTimeOffset Started, double Seconds, bool Solutions, IReadOnlyList<NotebookReport> Notebooks)
+/// <param name="Started">When the run started.</param>
+/// <param name="Seconds">The run's wall time, from its first worker's start to its last notebook's end (not the book).</param>
+/// <param name="Solutions">True when the exercise solutions were filled in.</param>
+/// <param name="Notebooks">Every notebook, in course order.</param>
+/// <param name="Jobs">How many notebooks ran at once.</param>
+/// <param name="StartAhead">True when each next notebook's worker was started (process and kernel) while earlier
+/// notebooks ran; its start still counts in its own time.</param>
+internal sealed record RunReport(DateTimeOffset Started, double Seconds, bool Solutions, IReadOnlyList<NotebookReport> Notebooks,
+    int Jobs = 1, bool StartAhead = false)
 {
+    /// <summary>The notebooks' own times added up; more than <see cref="Seconds"/> when notebooks overlapped.</summary>
+    public double NotebookSeconds => Notebooks.Where(n => n.Status != Status.NotRun).Sum(n => n.Seconds);
+
     /// <summary>True when every notebook passed.</summary>
     [JsonIgnore] public bool Passed => Notebooks.Count > 0 && Notebooks.All(n => n.Status == Status.Ok);
 

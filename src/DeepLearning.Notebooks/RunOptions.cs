@@ -26,6 +26,14 @@ internal sealed record RunOptions
     /// <summary>A notebook whose process's peak resident memory exceeds this fails the run.</summary>
     public long MemoryLimitBytes { get; init; } = Execution.PeakMemory.DefaultLimitBytes;
     public IReadOnlyList<string> Names { get; init; } = [];
+    /// <summary>How many notebooks run at once (each in its own worker).</summary>
+    public int Jobs { get; init; } = DefaultJobs;
+    /// <summary>Start the next notebook's worker (process and kernel) while the current ones run.</summary>
+    public bool StartAhead { get; init; } = true;
+
+    /// <summary>Measured on 2 cores (bench/PERFORMANCE.md): the notebooks' torch runs single-threaded, so two at once
+    /// use both cores.</summary>
+    public const int DefaultJobs = 2;
 
     /// <summary>Where the results go: <c>--out</c>, else artifacts/book (in-process) or artifacts/jupyter.</summary>
     public string OutDir => Out ?? Path.Combine("artifacts", Client == Client.Jupyter ? "jupyter" : "book");
@@ -58,11 +66,16 @@ internal sealed record RunOptions
                                  (MiB; default: 1536, i.e. 1.5 GiB)
           --no-solutions         run exercise cells as learners get them, instead of filling in the solutions
                                  from <notebooks>/solutions/<notebook>.cs
+          --jobs N               run N notebooks at once, each in its own worker (default: 2)
+          --no-start-ahead       start each notebook's worker only when its turn comes (default: the next worker
+                                 starts its process and kernel while the current notebooks run, then waits)
           -h, --help             this text
 
-        Each notebook runs in its own process (in-process: a worker; jupyter: a kernel) with its folder as the working
-        directory and COURSE_HEADLESS=1, cell by cell; the first failing or timed-out cell stops that notebook, the
-        others still run.
+        Each notebook runs in its own fresh process (in-process: a worker; jupyter: a kernel, one at a time) with its
+        folder as the working directory and COURSE_HEADLESS=1, cell by cell; the first failing or timed-out cell stops
+        that notebook, the others still run. Overlapping workers do not change the output: the console, report.json
+        and the book list the notebooks in course order, each with its own time (its worker's start included), and
+        the run's wall time apart.
         Exit status: 0 when every notebook passed, 1 when any failed, 2 for a usage error.
 
         DeepLearning.Notebooks apps --help describes the lessons' file-based apps (write, check, run).
@@ -95,6 +108,13 @@ internal sealed record RunOptions
                     options = options with { MemoryLimitBytes = (long)(megabytes * (1 << 20)) };
                     break;
                 case "--no-solutions": options = options with { Solutions = false }; break;
+                case "--no-start-ahead": options = options with { StartAhead = false }; break;
+                case "--jobs":
+                    if (!Value(out string? n)) return Missing();
+                    if (!int.TryParse(n, NumberStyles.None, CultureInfo.InvariantCulture, out int jobs) || jobs < 1)
+                        return (null, $"--jobs wants a positive whole number of notebooks, got '{n}'");
+                    options = options with { Jobs = jobs };
+                    break;
                 case "--client":
                     if (!Value(out string? client)) return Missing();
                     switch (client)

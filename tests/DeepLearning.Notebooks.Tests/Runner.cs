@@ -56,6 +56,20 @@ public static class Runner
     /// <summary>Runs <c>dotnet DeepLearning.Notebooks.dll args…</c>; kills it (and its workers) after <paramref name="limit"/>.</summary>
     public static Result Run(TimeSpan limit, params string[] args)
     {
+        using var running = Launch(args);
+        if (!running.Process.WaitForExit(limit))
+        {
+            running.Process.Kill(entireProcessTree: true);
+            running.Process.WaitForExit();
+            throw new TimeoutException($"the runner did not finish within {limit.TotalSeconds:0} s; output so far:\n{running.Output}");
+        }
+        running.Process.WaitForExit();
+        return new Result(running.Process.ExitCode, running.Output, running.Elapsed);
+    }
+
+    /// <summary>Starts <c>dotnet DeepLearning.Notebooks.dll args…</c> and returns at once; disposing kills what is left.</summary>
+    public static Launched Launch(params string[] args)
+    {
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
@@ -65,22 +79,37 @@ public static class Runner
         };
         start.ArgumentList.Add(Dll);
         foreach (string arg in args) start.ArgumentList.Add(arg);
-        var output = new StringBuilder();
-        var clock = Stopwatch.StartNew();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(limit))
+        return new Launched(start);
+    }
+
+    /// <summary>A runner started by <see cref="Launch"/>, its output collected as it comes.</summary>
+    public sealed class Launched : IDisposable
+    {
+        private readonly StringBuilder _output = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        internal Launched(ProcessStartInfo start)
         {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            throw new TimeoutException($"the runner did not finish within {limit.TotalSeconds:0} s; output so far:\n{output}");
+            Process = new Process { StartInfo = start };
+            Process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+            Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+            Process.Start();
+            Process.BeginOutputReadLine();
+            Process.BeginErrorReadLine();
         }
-        process.WaitForExit();
-        lock (output) return new Result(process.ExitCode, output.ToString(), clock.Elapsed);
+
+        public Process Process { get; }
+
+        public string Output { get { lock (_output) return _output.ToString(); } }
+
+        public TimeSpan Elapsed => _clock.Elapsed;
+
+        public void Dispose()
+        {
+            try { if (!Process.HasExited) Process.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { }
+            Process.Dispose();
+        }
     }
 
     private static string DotnetHost()

@@ -159,6 +159,17 @@ public class RunnerTests(BookRun run)
     }
 
     [Fact]
+    public void Report_has_the_run_wall_time_apart_from_the_notebooks_own_times()
+    {
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Out, "report.json")))!;
+        Assert.Equal((RunOptions.DefaultJobs, true), ((int)json["jobs"]!, (bool)json["startAhead"]!));
+        double wall = (double)json["seconds"]!, sum = (double)json["notebookSeconds"]!;
+        Assert.Equal(run.Report.Notebooks.Sum(n => n.Seconds), sum, 1e-9);
+        Assert.InRange(wall, run.Report.Notebooks.Max(n => n.Seconds), run.Result.Elapsed.TotalSeconds);
+        Assert.Contains($"4/5 notebooks passed in {Execution.Summary.Time(wall)} wall time; ", run.Result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_notebook_above_the_memory_limit_fails_with_a_clear_message()
     {
         var ok = run.Notebook("chart");

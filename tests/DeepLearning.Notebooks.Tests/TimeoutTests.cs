@@ -37,7 +37,7 @@ public class TimeoutTests
     }
 
     // Processes whose command line contains the text (Linux: /proc/<pid>/cmdline).
-    private static List<int> ProcessesMentioning(string text)
+    internal static List<int> ProcessesMentioning(string text)
     {
         if (!Directory.Exists("/proc")) return [];
         var found = new List<int>();

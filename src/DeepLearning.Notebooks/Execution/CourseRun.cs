@@ -4,9 +4,11 @@ using DeepLearning.Notebooks.Book;
 namespace DeepLearning.Notebooks.Execution;
 
 /// <summary>
-/// The main job: runs the chosen notebooks one after another (each in its own worker process, or with
-/// <see cref="Client.Jupyter"/> on the official kernel over Jupyter), keeps going past a failing notebook, then writes
+/// The main job: runs the chosen notebooks, each in its own fresh worker process (or with <see cref="Client.Jupyter"/>
+/// on the official kernel over Jupyter, one after another), keeps going past a failing notebook, then writes
 /// <c>report.json</c> and the HTML book (in-process) or the claim comparison (Jupyter) and prints the summary table.
+/// Workers overlap (<see cref="RunOptions.Jobs"/> notebooks at once, the next worker started ahead), yet the console,
+/// the report and the book come out in course order, as if the notebooks had run one after another.
 /// </summary>
 internal sealed class CourseRun(RunOptions options, TextWriter console)
 {
@@ -39,45 +41,68 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
 
         var started = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
-        var reports = new List<NotebookReport>();
-        string? abort = null;
+        // The Jupyter client runs one kernel at a time, started when its turn comes.
+        int jobs = jupyter ? 1 : Math.Min(options.Jobs, paths.Count), ahead = jupyter || !options.StartAhead ? 0 : 1;
         console.WriteLine($"Running {paths.Count} notebook{(paths.Count == 1 ? "" : "s")} from {Path.GetFullPath(options.Notebooks)} " +
                           $"{(jupyter ? $"over Jupyter on kernel {JupyterClient.KernelName} " : "")}" +
                           $"(cell limit {options.CellTimeout.TotalSeconds:0} s, notebook limit {options.NotebookTimeout.TotalSeconds:0} s, " +
-                          $"{(options.Solutions ? "exercise solutions filled in" : "exercises as learners get them")})");
+                          $"{(options.Solutions ? "exercise solutions filled in" : "exercises as learners get them")}" +
+                          $"{(jupyter ? "" : $"; {Parallelism(jobs, ahead)}")})");
+        var output = new OrderedConsole(console, paths.Count);
+        var outcome = await new NotebookScheduler(jobs, ahead).RunAsync(paths.Count, Start, Finished, cancel, output.Open);
+
+        var reports = new List<NotebookReport>();
         for (int i = 0; i < paths.Count; i++)
         {
-            string path = Path.GetFullPath(paths[i]), name = Path.GetFileName(path), stem = Path.GetFileNameWithoutExtension(path);
-            string executed = Path.Combine(executedDir, name);
-            if (abort is not null || cancel.IsCancellationRequested)
+            if (outcome.Reports[i] is { } report)
             {
-                reports.Add(NotRun(path, abort ?? "not run: the run was interrupted"));
+                reports.Add(report);
                 continue;
             }
-            console.WriteLine();
-            console.WriteLine($"[{i + 1}/{paths.Count}] {name}   (course time {clock.Elapsed.TotalSeconds:0} s)");
-            var job = new NotebookJob(path, executed, Path.Combine(workDir, stem + ".json"), options.CellTimeout,
+            // Not run: nothing it wrote shows (a worker started ahead, or stopped after an earlier notebook stopped the
+            // run), and its executed notebook goes.
+            output.Discard(i);
+            File.Delete(Path.Combine(executedDir, Path.GetFileName(paths[i])));
+            reports.Add(NotRun(Path.GetFullPath(paths[i]), outcome.Stop ?? "not run: the run was interrupted"));
+        }
+        for (int i = 0; i < paths.Count; i++) output.Close(i);
+
+        INotebookWorker Start(int i)
+        {
+            string path = Path.GetFullPath(paths[i]), name = Path.GetFileName(path), stem = Path.GetFileNameWithoutExtension(path);
+            var slot = output.Slot(i);
+            slot.WriteLine();
+            slot.WriteLine($"[{i + 1}/{paths.Count}] {name}   (course time {clock.Elapsed.TotalSeconds:0} s)");
+            var job = new NotebookJob(path, Path.Combine(executedDir, name), Path.Combine(workDir, stem + ".json"), options.CellTimeout,
                 options.Solutions ? Solutions.PathFor(path) : null);
-            var report = client is not null
-                ? await client.RunAsync(job, workDir, options.NotebookTimeout, cancel)
-                : await WorkerProcess.RunAsync(job, options.NotebookTimeout, console, cancel);
-            report = report with { Executed = File.Exists(executed) ? $"{BookBuilder.ExecutedFolder}/{name}" : "", Page = jupyter ? "" : stem + ".html" };
-            report = OverMemory(report.WithSplit(), options.MemoryLimitBytes);
-            reports.Add(report);
-            console.WriteLine($"  → {NotebookExecutor.Mark(report.Status).Trim()}: {report.CellsOk}/{report.Cells.Count} code cells, " +
-                              $"{report.Cells.Count(c => c.Status is Status.Failed or Status.Timeout)} failed, in {report.Seconds:0.0} s " +
-                              $"(start {report.StartSeconds:0.0} s, packages {report.PackageSeconds:0.0} s, cells {report.CellSeconds:0.0} s" +
-                              (jupyter ? $"; kernel start {report.KernelSeconds:0.0} s" : "") +
-                              (report.PeakRssBytes is { } peak ? $"; peak memory {PeakMemory.Format(peak)}" : "") + ")");
-            if (report.Status != Status.Ok) console.WriteLine($"  {report.Error}");
-            if (RestoreFailure(report) is { } restore)
-            {
-                abort = $"not run: {name} showed that the notebooks' packages cannot be restored";
-                console.WriteLine($"  Stopping: every notebook starts with the same #r \"nuget:\" lines, and they cannot be restored here:\n  {restore}");
-            }
+            return client is not null
+                ? new DeferredWorker(c => client.RunAsync(job, workDir, options.NotebookTimeout, c))
+                : WorkerProcess.Start(job, options.NotebookTimeout, slot);
         }
 
-        var run = new RunReport(started, clock.Elapsed.TotalSeconds, options.Solutions, reports);
+        (NotebookReport, string?) Finished(int i, NotebookReport report)
+        {
+            string name = Path.GetFileName(paths[i]), stem = Path.GetFileNameWithoutExtension(name);
+            var slot = output.Slot(i);
+            report = report with { Executed = File.Exists(Path.Combine(executedDir, name)) ? $"{BookBuilder.ExecutedFolder}/{name}" : "", Page = jupyter ? "" : stem + ".html" };
+            report = OverMemory(report.WithSplit(), options.MemoryLimitBytes);
+            slot.WriteLine($"  → {NotebookExecutor.Mark(report.Status).Trim()}: {report.CellsOk}/{report.Cells.Count} code cells, " +
+                           $"{report.Cells.Count(c => c.Status is Status.Failed or Status.Timeout)} failed, in {report.Seconds:0.0} s " +
+                           $"(start {report.StartSeconds:0.0} s, packages {report.PackageSeconds:0.0} s, cells {report.CellSeconds:0.0} s" +
+                           (jupyter ? $"; kernel start {report.KernelSeconds:0.0} s" : "") +
+                           (report.PeakRssBytes is { } peak ? $"; peak memory {PeakMemory.Format(peak)}" : "") + ")");
+            if (report.Status != Status.Ok) slot.WriteLine($"  {report.Error}");
+            string? stop = null;
+            if (RestoreFailure(report) is { } restore)
+            {
+                stop = $"not run: {name} showed that the notebooks' packages cannot be restored";
+                slot.WriteLine($"  Stopping: every notebook starts with the same #r \"nuget:\" lines, and they cannot be restored here:\n  {restore}");
+            }
+            if (stop is null) output.Close(i);   // else the later notebooks' lines are dropped first (below)
+            return (report, stop);
+        }
+
+        var run = new RunReport(started, clock.Elapsed.TotalSeconds, options.Solutions, reports, jobs, ahead > 0);
         run.Save(Path.Combine(outDir, "report.json"));
         if (jupyter)
         {
@@ -91,6 +116,11 @@ internal sealed class CourseRun(RunOptions options, TextWriter console)
         Summary.Print(run, book, outDir, console);
         return run.Passed && book.Problems.Count == 0 ? 0 : 1;
     }
+
+    /// <summary>"2 notebooks at once, the next notebook's worker started ahead", as the run's first line and summary say it.</summary>
+    internal static string Parallelism(int jobs, int ahead) =>
+        (jobs == 1 ? "one notebook at a time" : $"{jobs} notebooks at once") +
+        (ahead > 0 ? ", the next notebook's worker started ahead" : "");
 
     // The ✔/✅ lines of every notebook that passed here and in the in-process run must be the same; returns false on
     // any difference. Without an in-process run to compare with, says so and compares nothing.
@@ -187,7 +217,9 @@ internal static class Summary
                           $"{Time(ran.Sum(n => n.PackageSeconds)),8}  {Time(ran.Sum(n => n.CellSeconds)),8}  " +
                           $"{(ran.Any(n => n.PeakRssBytes is not null) ? PeakMemory.Format(ran.Max(n => n.PeakRssBytes ?? 0)) : "—"),8}  (peak: the largest)");
         int ok = run.Notebooks.Count(n => n.Status == Status.Ok);
-        console.WriteLine($"{ok}/{run.Notebooks.Count} notebooks passed in {Time(run.Seconds)}{(run.Solutions ? "" : " (exercise solutions not filled in)")}");
+        // The wall time, and apart from it the notebooks' own times (the row above), which overlap when workers do.
+        console.WriteLine($"{ok}/{run.Notebooks.Count} notebooks passed in {Time(run.Seconds)} wall time{(run.Solutions ? "" : " (exercise solutions not filled in)")}; " +
+                          $"{CourseRun.Parallelism(run.Jobs, run.StartAhead ? 1 : 0)}, the notebooks' own times add up to {Time(run.NotebookSeconds)}");
         foreach (var n in run.Notebooks.Where(n => n.Status != Status.Ok && n.Error is not null))
             console.WriteLine($"  ✗ {n.Error}");
         foreach (string problem in book?.Problems ?? [])

@@ -58,7 +58,10 @@ internal sealed class NotebookExecutor(TextWriter progress)
         return line.Length <= 80 ? line : line[..77] + "...";
     }
 
-    public async Task<NotebookReport> RunAsync(NotebookJob job)
+    /// <param name="job">The notebook.</param>
+    /// <param name="beforeFirstCell">Awaited once the kernel is ready, before the first cell (a worker started ahead
+    /// waits there for its turn); the time it takes is not the notebook's.</param>
+    public async Task<NotebookReport> RunAsync(NotebookJob job, Func<Task>? beforeFirstCell = null)
     {
         var clock = Stopwatch.StartNew();
         string name = Path.GetFileName(job.Notebook);
@@ -85,6 +88,12 @@ internal sealed class NotebookExecutor(TextWriter progress)
         using var kernel = CourseKernel.Create();
         await kernel.SendAsync(new SubmitCode("0", "csharp"));   // compiles the first submission, so cell times are the cells'
         report = report with { KernelSeconds = clock.Elapsed.TotalSeconds };
+        if (beforeFirstCell is not null)
+        {
+            clock.Stop();
+            await beforeFirstCell();
+            clock.Start();
+        }
 
         CellOutputs? current = null;
         using var subscription = kernel.KernelEvents.Subscribe(e => Volatile.Read(ref current)?.Add(e));
