@@ -38,8 +38,8 @@ public class GemmFloatTests
                 }
     }
 
-    // (40, 1100, 530) has 3 × 3 panels of B (NC = 512 wide, KC = 256 deep) with ragged last ones: threads pack a
-    // panel together and must not start multiplying before it is complete, nor start the next depth panel early.
+    // (40, 1100, 530) has 3 × 3 blocks of B (NC = 512 wide, KC = 256 deep) with ragged last ones, and few rows: split
+    // for threads, it is cut into column tiles that each pack their own part of B, depth block after depth block.
     [Theory, MemberData(nameof(Isas))]
     public void Every_kernel_family_and_threading_gives_the_same_product(string isaName)
     {

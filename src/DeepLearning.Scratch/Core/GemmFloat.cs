@@ -34,11 +34,9 @@ internal enum GemmIsa
 /// memory linearly from cache; the copy is where op(A)/op(B) transposes happen. Small operands that already sit
 /// in cache are read in place through strides, because at the course's sizes the copy would cost as much as the
 /// multiply.</para>
-/// <para><b>Threads.</b> A large product is a list of work items in phases: for each KC×NC panel of B, first its
-/// strips to pack (into one buffer the threads share, so B is packed once however many threads read it), then blocks
-/// of C to multiply by it, about four per thread so that a thread slowed down by another process leaves little for
-/// the rest to wait for. Threads claim items from a shared counter; the caller works too, so when the machine is
-/// busy and no helper gets scheduled, the caller simply does every item itself instead of waiting. Buffers are
+/// <para><b>Threads.</b> Large products are cut into tiles of C that threads claim from a shared counter, columns
+/// first, so each thread packs only its own columns of B. The caller works too, so when the machine is busy and no
+/// helper gets scheduled, the caller simply does every tile itself instead of waiting. Buffers are per thread and
 /// reused, so a multiply allocates nothing after warm-up.</para>
 /// </remarks>
 internal static unsafe class GemmFloat
@@ -87,33 +85,21 @@ internal static unsafe class GemmFloat
             bool split = parallel ?? ((long)m * n * k >= ParallelThreshold);
             var job = Job.Rent();
             job.Set(pa, pb, pc, m, n, k, transA, transB, isa, split);
-            job.Run(split ? Math.Min(Workers.Count, job.Items) - 1 : 0);
+            job.Run(split ? Math.Min(Workers.Count, job.Tiles) - 1 : 0);
         }
     }
 
-    /// <summary>
-    /// One multiply as a list of work items that threads claim in order. B is cut into panels KC deep and NC wide
-    /// (columns outer, depth inner); each panel is two phases: packing its strips, then multiplying blocks of C by it.
-    /// An item starts only once every item of the phase before is done, so the shared packed panel is complete before
-    /// anyone reads it, and two depth panels never add into the same block of C at once.
-    /// </summary>
+    /// <summary>One multiply: its operands, how it is cut into tiles, and the counters threads share.</summary>
     private sealed class Job : IThreadPoolWorkItem
     {
         private static readonly Stack<Job> Pool = new();
 
-        // The packed panel of B, one per job and shared by its threads: packed once, not once per thread.
-        private readonly float[] panelStorage = GC.AllocateUninitializedArray<float>((KC * NC) + 16, pinned: true);
-        private readonly float* panel;
-        private int[] phaseEnd = new int[64];   // items in phases 0..ph; phase 2t packs panel t, 2t + 1 multiplies by it
-
         private Operands ops;
         private GemmIsa isa;
-        private int m, n, k, nr, panelsK, unitRows, unitCols;
-        private int next, done, refs;           // next item to claim, items finished, threads still holding the job
+        private int m, n, k, tileM, tileN, tilesN;
+        private int next, done, refs;       // next tile to claim, tiles finished, threads still holding the job
 
-        private Job() => panel = (float*)(((nint)Unsafe.AsPointer(ref panelStorage[0]) + 63) & ~(nint)63);
-
-        public int Items { get; private set; }
+        public int Tiles { get; private set; }
 
         public static Job Rent()
         {
@@ -131,42 +117,35 @@ internal static unsafe class GemmFloat
             bool packA = transA && (long)m * Math.Min(k, KC) > InPlaceLimit;
             bool packB = transB || (long)n * Math.Min(k, KC) > InPlaceLimit;
             ops = new Operands(a, b, c, n, rsA, csA, rsB, csB, packA, packB);
-            nr = 2 * isa switch { GemmIsa.Avx512 => Vector512<float>.Count, GemmIsa.Avx2 => Vector256<float>.Count, _ => Vector<float>.Count };
 
-            // Blocks of C: rows in multiples of the register tile's (at most MC, so a packed block of A stays in L2), columns in
-            // multiples of nr. Split for threads, each panel has about four blocks per thread, so a thread slowed down
-            // by another process (the machine is shared) leaves little for the others to wait for.
-            int target = split ? 4 * Workers.Count : 1, widest = Math.Min(NC, n);
+            // A tile is a block of C: at most NC columns (B's packed panel) by all rows. Split for threads, tiles are
+            // cut further until there are two per thread, columns first: then each thread packs only its own
+            // columns of B, once. (Sharing one packed panel between threads was tried: the lines it writes must
+            // then cross between the cores' caches on every product, and 128³–256³ ran 5–10 % slower.) Columns stay
+            // multiples of the widest register tile and rows multiples of its height, so only the last tile is ragged.
             int mr = isa == GemmIsa.Avx512 ? Simd512.Rows : Simd256.Rows;
-            unitRows = Math.Min(MC, RoundUp(Ceil(m, target), mr));
-            // Every panel ends in a wait for its last block, so give each thread the same number of blocks.
-            if (split && Ceil(m, unitRows) > target) unitRows = RoundUp(Ceil(m, RoundUp(Ceil(m, unitRows), Workers.Count)), mr);
-            int colUnits = Math.Clamp(Ceil(target, Ceil(m, unitRows)), 1, Ceil(widest, nr));
-            unitCols = RoundUp(Ceil(widest, colUnits), nr);
-
-            int panelsN = Ceil(n, NC);
-            panelsK = Ceil(k, KC);
-            if (phaseEnd.Length < 2 * panelsN * panelsK) phaseEnd = new int[2 * panelsN * panelsK]; // once, for the largest product yet
-            int items = 0;
-            for (int t = 0; t < panelsN * panelsK; t++)
+            int rowBlocks = 1, colBlocks = Ceil(n, NC);
+            while (split && rowBlocks * colBlocks < 2 * Workers.Count)
             {
-                int nc = Math.Min(NC, n - (t / panelsK * NC));
-                items += packB ? Ceil(nc, nr) : 0;
-                phaseEnd[2 * t] = items;
-                items += Ceil(m, unitRows) * Ceil(nc, unitCols);
-                phaseEnd[(2 * t) + 1] = items;
+                if (n / colBlocks >= 2 * MaxNR) colBlocks++;
+                else if (m / rowBlocks >= 2 * mr) rowBlocks++;
+                else break;
             }
-            Items = items;
+            tileM = RoundUp(Ceil(m, rowBlocks), mr);
+            tileN = RoundUp(Ceil(n, colBlocks), MaxNR);
+            tilesN = Ceil(n, tileN);
+            Tiles = Ceil(m, tileM) * tilesN;
             (next, done) = (0, 0);
         }
 
-        // Queues helpers, works alongside them, and waits only for items that some thread has actually claimed.
+        // Queues helpers, works alongside them, and waits only for tiles that some thread has actually claimed.
         public void Run(int helpers)
         {
             refs = 1 + helpers;
             for (int h = 0; h < helpers; h++) Workers.Post(this);
             Work();
-            WaitUntilDone(Items);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref done) < Tiles) spin.SpinOnce(sleep1Threshold: -1);
             Release();
         }
 
@@ -176,52 +155,27 @@ internal static unsafe class GemmFloat
             Release();
         }
 
-        // A helper that starts late finds no item left and only drops its reference; the job is reused after that.
+        // A helper that starts late finds no tile left and only drops its reference; the job is reused after that.
         private void Release()
         {
             if (Interlocked.Decrement(ref refs) != 0) return;
             lock (Pool) Pool.Push(this);
         }
 
-        private void WaitUntilDone(int count)
-        {
-            var spin = new SpinWait();
-            while (Volatile.Read(ref done) < count) spin.SpinOnce(sleep1Threshold: -1);
-        }
-
-        // Claims are handed out in order, so every item of earlier phases is already claimed by a running thread:
-        // waiting for them cannot deadlock, and when no helper shows up the caller does every item itself.
         private void Work()
         {
-            int item, phase = 0;
-            while ((item = Interlocked.Increment(ref next) - 1) < Items)
+            int t;
+            while ((t = Interlocked.Increment(ref next) - 1) < Tiles)
             {
-                while (phaseEnd[phase] <= item) phase++;
-                int start = phase == 0 ? 0 : phaseEnd[phase - 1];
-                WaitUntilDone(start);
+                int i0 = t / tilesN * tileM, j0 = t % tilesN * tileN, mt = Math.Min(tileM, m - i0), nt = Math.Min(tileN, n - j0);
                 switch (isa)
                 {
-                    case GemmIsa.Avx512: Do<Vector512<float>, Simd512>(phase, item - start); break;
-                    case GemmIsa.Avx2: Do<Vector256<float>, Simd256>(phase, item - start); break;
-                    default: Do<Vector<float>, SimdPortable>(phase, item - start); break;
+                    case GemmIsa.Avx512: ops.Tile<Vector512<float>, Simd512>(i0, mt, j0, nt, k); break;
+                    case GemmIsa.Avx2: ops.Tile<Vector256<float>, Simd256>(i0, mt, j0, nt, k); break;
+                    default: ops.Tile<Vector<float>, SimdPortable>(i0, mt, j0, nt, k); break;
                 }
                 Interlocked.Increment(ref done);
             }
-        }
-
-        // Item `index` of a phase: one strip of the panel to pack, or one block of C to multiply by the panel.
-        private void Do<TV, TS>(int phase, int index) where TV : struct where TS : ISimd<TV>
-        {
-            int t = phase / 2, j0 = t / panelsK * NC, p0 = t % panelsK * KC;
-            int nc = Math.Min(NC, n - j0), kc = Math.Min(KC, k - p0);
-            if (phase % 2 == 0)
-            {
-                int jr = index * nr;
-                ops.PackB<TV, TS>(j0 + jr, p0, Math.Min(nr, nc - jr), kc, panel + (jr * kc));
-                return;
-            }
-            int perRow = Ceil(nc, unitCols), i0 = index / perRow * unitRows, jr0 = index % perRow * unitCols;
-            ops.Multiply<TV, TS>(i0, Math.Min(unitRows, m - i0), j0 + jr0, Math.Min(unitCols, nc - jr0), p0, kc, panel + (jr0 * kc));
         }
 
         private static int Ceil(int x, int y) => (x + y - 1) / y;
@@ -229,23 +183,28 @@ internal static unsafe class GemmFloat
         private static int RoundUp(int x, int multiple) => Ceil(x, multiple) * multiple;
     }
 
-    /// <summary>The operands of one multiply and the code that packs and multiplies blocks of them.</summary>
+    /// <summary>The operands of one multiply, seen from the thread that computes a tile of C.</summary>
     private readonly struct Operands(float* a, float* b, float* c, int n, nint rsA, nint csA, nint rsB, nint csB, bool packA, bool packB)
     {
-        // C[i0:i0+mt, j0:j0+nt] += op(A)[i0:i0+mt, p0:p0+kc]·op(B)[p0:p0+kc, j0:j0+nt]; when B is packed, its strips
-        // for these columns start at `packed` (kc deep, nr wide).
-        public void Multiply<TV, TS>(int i0, int mt, int j0, int nt, int p0, int kc, float* packed)
-            where TV : struct where TS : ISimd<TV>
+        // C[i0:i0+mt, j0:j0+nt] += op(A)[i0:i0+mt, :]·op(B)[:, j0:j0+nt], one KC-deep block of B at a time (packed
+        // once by this thread, then used by every MC-row block of A).
+        public void Tile<TV, TS>(int i0, int mt, int j0, int nt, int k) where TV : struct where TS : ISimd<TV>
         {
             var ws = Workspace.Current;
-            float* aBlock = a + (i0 * rsA) + (p0 * csA);
-            if (packA) PackA(aBlock, mt, kc, TS.Rows, ws.A);
-            Block<TV, TS>(aBlock, mt, b + (p0 * rsB) + (j0 * csB), packed, nt, kc, c + (i0 * (nint)n) + j0, ws);
+            for (int p0 = 0; p0 < k; p0 += KC)
+            {
+                int kc = Math.Min(KC, k - p0);
+                float* bBlock = b + (p0 * rsB) + (j0 * csB);
+                if (packB) PackB<TV, TS>(bBlock, nt, kc, ws.B);
+                for (int ic = 0; ic < mt; ic += MC)
+                {
+                    int mc = Math.Min(MC, mt - ic);
+                    float* aBlock = a + ((i0 + ic) * rsA) + (p0 * csA);
+                    if (packA) PackA(aBlock, mc, kc, TS.Rows, ws.A);
+                    Block<TV, TS>(aBlock, mc, bBlock, ws.B, nt, kc, c + ((i0 + ic) * (nint)n) + j0, ws);
+                }
+            }
         }
-
-        // Packs columns [j0, j0+cols) × rows [p0, p0+kc) of op(B) as one strip (cols ≤ nr) at dst.
-        public void PackB<TV, TS>(int j0, int p0, int cols, int kc, float* dst) where TV : struct where TS : ISimd<TV> =>
-            PackB<TV, TS>(b + (p0 * rsB) + (j0 * csB), cols, kc, dst);
 
         // The two loops around the micro-kernel: strips of B (kept in L1) outside, strips of A inside.
         private void Block<TV, TS>(float* aBlock, int mc, float* bBlock, float* packed, int nt, int kc, float* cBlock, Workspace ws)
@@ -545,11 +504,12 @@ internal static unsafe class GemmFloat
 
         private Workspace()
         {
-            int lengthA = MC * KC, lengthEdgeA = MaxMR * KC, lengthEdgeB = KC * MaxNR, lengthC = MaxMR * MaxNR;
-            storage = GC.AllocateUninitializedArray<float>(lengthA + lengthEdgeA + lengthEdgeB + lengthC + 16, pinned: true);
+            int lengthA = MC * KC, lengthB = KC * NC, lengthEdgeA = MaxMR * KC, lengthEdgeB = KC * MaxNR, lengthC = MaxMR * MaxNR;
+            storage = GC.AllocateUninitializedArray<float>(lengthA + lengthB + lengthEdgeA + lengthEdgeB + lengthC + 16, pinned: true);
             float* p = (float*)(((nint)Unsafe.AsPointer(ref storage[0]) + 63) & ~(nint)63);
             A = p;
-            EdgeA = A + lengthA;
+            B = A + lengthA;
+            EdgeA = B + lengthB;
             EdgeB = EdgeA + lengthEdgeA;
             C = EdgeB + lengthEdgeB;
         }
@@ -557,6 +517,8 @@ internal static unsafe class GemmFloat
         public static Workspace Current => current ??= new Workspace();
 
         public float* A { get; }
+
+        public float* B { get; }
 
         public float* EdgeA { get; }
 
