@@ -68,15 +68,29 @@ public static class Runner
     }
 
     /// <summary>Starts <c>dotnet DeepLearning.Notebooks.dll args…</c> and returns at once; disposing kills what is left.</summary>
-    public static Launched Launch(params string[] args)
+    public static Launched Launch(params string[] args) => Launch(interruptible: false, args);
+
+    /// <summary>
+    /// As <see cref="Launch(string[])"/>, with SIGINT restored to its default first (<c>env --default-signal=INT</c>,
+    /// the same PID): a process started from a background job of a non-interactive shell, as CI may be, inherits
+    /// SIGINT ignored, and the runner would then never see the test's Ctrl-C.
+    /// </summary>
+    public static Launched LaunchInterruptible(params string[] args) => Launch(interruptible: true, args);
+
+    private static Launched Launch(bool interruptible, string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(interruptible ? "/usr/bin/env" : DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = RepoRoot,
         };
+        if (interruptible)
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add(DotnetHost());
+        }
         start.ArgumentList.Add(Dll);
         foreach (string arg in args) start.ArgumentList.Add(arg);
         return new Launched(start);

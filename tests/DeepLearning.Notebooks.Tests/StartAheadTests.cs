@@ -57,7 +57,7 @@ public class StartAheadTests
     {
         using var notebooks = TwoSlowNotebooks();
         using var outDir = Runner.NewOutDir("interrupted");
-        using var runner = Runner.Launch("run", "--notebooks", notebooks, "--out", outDir, "--jobs", "1");
+        using var runner = Runner.LaunchInterruptible("run", "--notebooks", notebooks, "--out", outDir, "--jobs", "1");
         await Until(() => runner.Output.Contains("cell   2/4", StringComparison.Ordinal) && Workers(notebooks) == 2, runner);
 
         using (var kill = Process.Start("/bin/sh", ["-c", $"kill -INT {runner.Process.Id}"])) await kill.WaitForExitAsync();   // Ctrl-C, to the runner alone
