@@ -118,9 +118,7 @@ public sealed class LstmLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloat
         int steps = cache.H.Dim(0), n = cache.H.Dim(1), hid = HiddenSize, inF = InputSize, g4 = 4 * hid, block = n * hid;
 
         var dx = cache.X.ZerosLike();
-        var dWih = Wih.Value.ZerosLike();
-        var dWhh = Whh.Value.ZerosLike();
-        var db = new NDArray<T>([g4]);
+        var sums = NewGradientSums();
         var dh = new T[block];       // ∂L/∂h_t, total
         var dhNext = new T[block];   // ∂L/∂h_t arriving from step t + 1
         var dc = new T[block];       // ∂L/∂c_t, total
@@ -152,17 +150,9 @@ public sealed class LstmLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloat
             }
             if (dCell is not null) dc.CopyTo(dCell.Data.AsSpan(t * block, block));
             ReadOnlySpan<T> hPrev = t == 0 ? cache.H0.Data : cache.H.Data.AsSpan((t - 1) * block, block);
-            Gemm.Multiply<T>(da, Wih.Value.Data, dx.Data.AsSpan(t * n * inF, n * inF), n, inF, g4);                         // dx_t = da·W_ih
-            Gemm.Multiply<T>(da, cache.X.Data.AsSpan(t * n * inF, n * inF), dWih.Data, g4, inF, n, transA: true, accumulate: true); // += daᵀ·x_t
-            Gemm.Multiply<T>(da, hPrev, dWhh.Data, g4, hid, n, transA: true, accumulate: true);                               // += daᵀ·h_{t−1}
-            for (int r = 0; r < n; r++) TensorPrimitives.Add(db.Span, da.AsSpan(r * g4, g4), db.Span);
-            Gemm.Multiply<T>(da, Whh.Value.Data, dhNext, n, hid, g4);                                                         // to h_{t−1}: da·W_hh
+            AffineBackward(da, cache.X.Data.AsSpan(t * n * inF, n * inF), hPrev, dx.Data.AsSpan(t * n * inF, n * inF), dhNext, sums);
         }
-        // Everything is computed; only now touch the parameters (a call succeeds or changes nothing).
-        TensorPrimitives.Add(Wih.Grad.Span, dWih.Span, Wih.Grad.Span);
-        TensorPrimitives.Add(Whh.Grad.Span, dWhh.Span, Whh.Grad.Span);
-        TensorPrimitives.Add(Bih.Grad.Span, db.Span, Bih.Grad.Span);   // b_ih and b_hh enter z the same way
-        TensorPrimitives.Add(Bhh.Grad.Span, db.Span, Bhh.Grad.Span);
+        CommitGradients(sums);   // everything is computed; only now touch the parameters
         return dx;
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace DeepLearning.Scratch;
 
@@ -25,6 +26,34 @@ public abstract class RecurrentLayer<T> where T : unmanaged, IFloatingPointIeee7
         double bound = 1 / Math.Sqrt(hiddenSize); // torch.nn.RNNBase.reset_parameters: every parameter U(−1/√H, 1/√H)
         foreach (var p in Parameters)
             for (int i = 0; i < p.Value.Length; i++) p.Value.Data[i] = T.CreateChecked(rng.Uniform(-bound, bound));
+    }
+
+    /// <summary>∂L/∂W_ih, ∂L/∂W_hh and ∂L/∂b summed over the steps of one backward pass, before they reach .Grad.</summary>
+    private protected sealed record GradientSums(NDArray<T> Wih, NDArray<T> Whh, NDArray<T> B);
+
+    private protected GradientSums NewGradientSums() => new(Wih.Value.ZerosLike(), Whh.Value.ZerosLike(), Bih.Value.ZerosLike());
+
+    /// <summary>
+    /// Backward through one step's affine part z = x_t·W_ihᵀ + h_{t−1}·W_hhᵀ + b_ih + b_hh, the same in every cell:
+    /// given ∂L/∂z [n, gates·hidden], writes ∂L/∂x_t and ∂L/∂h_{t−1} and adds this step's weight and bias gradients.
+    /// </summary>
+    private protected void AffineBackward(ReadOnlySpan<T> dz, ReadOnlySpan<T> xt, ReadOnlySpan<T> hPrev, Span<T> dxt, Span<T> dhPrev, GradientSums sums)
+    {
+        int width = Wih.Value.Dim(0), inF = InputSize, hid = HiddenSize, n = dz.Length / width;
+        Gemm.Multiply(dz, Wih.Value.Data, dxt, n, inF, width);                                            // ∂L/∂x_t = dz·W_ih
+        Gemm.Multiply(dz, xt, sums.Wih.Data, width, inF, n, transA: true, accumulate: true);             // += dzᵀ·x_t
+        Gemm.Multiply(dz, hPrev, sums.Whh.Data, width, hid, n, transA: true, accumulate: true);          // += dzᵀ·h_{t−1}
+        for (int r = 0; r < n; r++) TensorPrimitives.Add(sums.B.Span, dz.Slice(r * width, width), sums.B.Span);
+        Gemm.Multiply(dz, Whh.Value.Data, dhPrev, n, hid, width);                                         // ∂L/∂h_{t−1} = dz·W_hh
+    }
+
+    /// <summary>Adds the summed gradients to .Grad: called once everything is computed, so a failed call changes nothing.</summary>
+    private protected void CommitGradients(GradientSums sums)
+    {
+        TensorPrimitives.Add(Wih.Grad.Span, sums.Wih.Span, Wih.Grad.Span);
+        TensorPrimitives.Add(Whh.Grad.Span, sums.Whh.Span, Whh.Grad.Span);
+        TensorPrimitives.Add(Bih.Grad.Span, sums.B.Span, Bih.Grad.Span);   // b_ih and b_hh enter z the same way
+        TensorPrimitives.Add(Bhh.Grad.Span, sums.B.Span, Bhh.Grad.Span);
     }
 
     /// <summary>Input-to-hidden weights, one block per gate: [gates·hidden, in].</summary>

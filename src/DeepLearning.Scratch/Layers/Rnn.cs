@@ -65,9 +65,7 @@ public sealed class RnnLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloati
         int steps = cache.H.Dim(0), n = cache.H.Dim(1), hid = HiddenSize, inF = InputSize, block = n * hid;
 
         var dx = cache.X.ZerosLike();
-        var dWih = Wih.Value.ZerosLike();
-        var dWhh = Whh.Value.ZerosLike();
-        var db = new NDArray<T>([hid]);
+        var sums = NewGradientSums();
         var dh = new T[block];     // ∂L/∂h_t, total
         var dNext = new T[block];  // ∂L/∂h_t arriving from step t + 1
         var da = new T[block];     // ∂L/∂(pre-activation) at step t
@@ -78,17 +76,9 @@ public sealed class RnnLayer<T> : RecurrentLayer<T> where T : unmanaged, IFloati
             var ht = cache.H.Data.AsSpan(t * block, block);
             for (int i = 0; i < block; i++) da[i] = dh[i] * (T.One - (ht[i] * ht[i])); // tanh′ = 1 − tanh²
             ReadOnlySpan<T> prev = t == 0 ? cache.H0.Data : cache.H.Data.AsSpan((t - 1) * block, block);
-            Gemm.Multiply<T>(da, Wih.Value.Data, dx.Data.AsSpan(t * n * inF, n * inF), n, inF, hid);                        // dx_t = da·W_ih
-            Gemm.Multiply<T>(da, cache.X.Data.AsSpan(t * n * inF, n * inF), dWih.Data, hid, inF, n, transA: true, accumulate: true); // += daᵀ·x_t
-            Gemm.Multiply<T>(da, prev, dWhh.Data, hid, hid, n, transA: true, accumulate: true);                              // += daᵀ·h_{t−1}
-            for (int i = 0; i < n; i++) TensorPrimitives.Add(db.Span, da.AsSpan(i * hid, hid), db.Span);
-            Gemm.Multiply<T>(da, Whh.Value.Data, dNext, n, hid, hid);                                                        // to h_{t−1}: da·W_hh
+            AffineBackward(da, cache.X.Data.AsSpan(t * n * inF, n * inF), prev, dx.Data.AsSpan(t * n * inF, n * inF), dNext, sums);
         }
-        // Everything is computed; only now touch the parameters (a call succeeds or changes nothing).
-        TensorPrimitives.Add(Wih.Grad.Span, dWih.Span, Wih.Grad.Span);
-        TensorPrimitives.Add(Whh.Grad.Span, dWhh.Span, Whh.Grad.Span);
-        TensorPrimitives.Add(Bih.Grad.Span, db.Span, Bih.Grad.Span);   // b_ih and b_hh enter the sum the same way
-        TensorPrimitives.Add(Bhh.Grad.Span, db.Span, Bhh.Grad.Span);
+        CommitGradients(sums);   // everything is computed; only now touch the parameters
         return dx;
     }
 }
